@@ -1,0 +1,110 @@
+"""Who may do what, to which object: the one place in the code that answers it.
+
+Every check in views, templates, services and the admin goes through ``user.has_perm(name, obj)``
+(or ``rules.test_rule``), which ends here. Roles are groups (``accounts.roles.Role``); a predicate
+below combines a role with the facts of the object (its agency, who prepared it, …). Auditors get
+only ``view_*`` permissions: they read everything and change nothing.
+"""
+
+from __future__ import annotations
+
+import rules
+
+from accounts.roles import Role
+
+
+def _role(role: Role):
+    @rules.predicate(name=f"has_role:{role.value}")
+    def check(user) -> bool:
+        return bool(user and user.is_authenticated and user.has_role(role))
+
+    return check
+
+
+is_vendor_user = _role(Role.VENDOR_USER)
+is_officer = _role(Role.PROCUREMENT_OFFICER)
+is_committee_member = _role(Role.COMMITTEE_MEMBER)
+is_approver = _role(Role.APPROVER)
+is_auditor = _role(Role.AUDITOR)
+is_role_administrator = _role(Role.ADMINISTRATOR)
+
+
+@rules.predicate
+def is_administrator(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and (user.is_superuser or user.has_role(Role.ADMINISTRATOR)))
+
+
+def _agency_id_of(obj) -> int | None:
+    """The agency an object is run by: a programme's sponsor, a phase's programme's sponsor, …"""
+    if obj is None:
+        return None
+    for attribute in ("sponsor_agency_id", "agency_id"):
+        if hasattr(obj, attribute):
+            return getattr(obj, attribute)
+    programme = getattr(obj, "programme", None)
+    if programme is not None:
+        return programme.sponsor_agency_id
+    return None
+
+
+@rules.predicate
+def acts_for_object_agency(user, obj) -> bool:
+    """The user belongs to the agency that runs ``obj`` (always true when there is no object yet)."""
+    if obj is None:
+        return True
+    agency_id = _agency_id_of(obj)
+    return agency_id is not None and user.agency_id == agency_id
+
+
+@rules.predicate
+def sits_on_steering_committee(user, programme) -> bool:
+    if programme is None:
+        return False
+    return programme.steering_committee.filter(pk=user.pk).exists()
+
+
+is_agency_officer = is_officer & acts_for_object_agency
+is_signed_in = rules.is_authenticated
+
+# Organisation.
+rules.add_perm("procurement.view_agency", rules.always_allow)
+rules.add_perm("procurement.add_agency", is_administrator)
+rules.add_perm("procurement.change_agency", is_administrator)
+rules.add_perm("procurement.delete_agency", rules.always_deny)
+
+# The programme and its phases are public; the sponsor agency's officers run them.
+rules.add_perm("procurement.view_programme", rules.always_allow)
+rules.add_perm("procurement.add_programme", is_officer | is_administrator)
+rules.add_perm("procurement.change_programme", is_agency_officer | is_administrator)
+rules.add_perm("procurement.delete_programme", rules.always_deny)
+rules.add_perm("procurement.view_phase", rules.always_allow)
+# The object of add_phase is the programme the phase will belong to.
+rules.add_perm("procurement.add_phase", is_agency_officer | is_administrator)
+rules.add_perm("procurement.change_phase", is_agency_officer | is_administrator)
+rules.add_perm("procurement.delete_phase", rules.always_deny)
+
+# People.
+rules.add_perm("accounts.view_user", is_administrator | is_auditor)
+rules.add_perm("accounts.add_user", is_administrator)
+rules.add_perm("accounts.change_user", is_administrator)
+rules.add_perm("accounts.delete_user", rules.always_deny)
+rules.add_perm("auth.view_group", is_administrator | is_auditor)
+rules.add_perm("auth.change_group", rules.always_deny)
+
+# The audit log: read by auditors and administrators, written only by the system.
+rules.add_perm("audit.view_auditevent", is_auditor | is_administrator)
+rules.add_perm("audit.view_auditcheckpoint", is_auditor | is_administrator)
+rules.add_perm("audit.add_auditevent", rules.always_deny)
+rules.add_perm("audit.change_auditevent", rules.always_deny)
+rules.add_perm("audit.delete_auditevent", rules.always_deny)
+rules.add_perm("audit.add_auditcheckpoint", rules.always_deny)
+rules.add_perm("audit.change_auditcheckpoint", rules.always_deny)
+rules.add_perm("audit.delete_auditcheckpoint", rules.always_deny)
+
+# The administration site (Django admin) and its module pages.
+rules.add_perm("admin.access", is_administrator)
+for app_label in ("procurement", "accounts", "auth", "audit"):
+    rules.add_perm(app_label, is_administrator)
+
+# Dashboards.
+rules.add_perm("core.view_dashboard", is_signed_in)

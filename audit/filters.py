@@ -1,0 +1,24 @@
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from audit.models import AuditEvent
+
+
+class AuditEventFilter(django_filters.FilterSet):
+    action = django_filters.CharFilter(label=_("Action starts with"), lookup_expr="startswith")
+    actor = django_filters.CharFilter(label=_("Actor e-mail"), field_name="actor_label", lookup_expr="iexact")
+    object_type = django_filters.CharFilter(label=_("Object type"), lookup_expr="exact")
+    programme_id = django_filters.NumberFilter(label=_("Programme id"))
+    since = django_filters.DateFilter(
+        label=_("From date"), field_name="occurred_at", lookup_expr="date__gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    until = django_filters.DateFilter(
+        label=_("To date"), field_name="occurred_at", lookup_expr="date__lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = AuditEvent
+        fields = ["action", "actor", "object_type", "programme_id", "since", "until"]

@@ -1,0 +1,79 @@
+"""Load the demo: agencies, the National e-Government Programme and its phases, one account per role.
+
+Safe to run any number of times: what exists is left as it is.
+"""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import User
+from accounts.services import user_create, user_set_roles
+from audit.services import audit_checkpoint_create
+from core import demo_data
+from procurement import services
+from procurement.models import Agency, Programme
+
+
+class Command(BaseCommand):
+    help = "Load realistic bilingual demo data (idempotent) and print the demo accounts."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        admin = self._account(*demo_data.ACCOUNTS[0], actor=None)
+        agencies = self._agencies(admin)
+        for account in demo_data.ACCOUNTS[1:]:
+            self._account(*account, actor=admin, agencies=agencies)
+        programme = self._programme(admin, agencies)
+        self._phases(admin, programme)
+        checkpoint = audit_checkpoint_create()
+        self.stdout.write(self.style.SUCCESS("Demo data is ready."))
+        if checkpoint:
+            self.stdout.write(f"Audit log signed at event #{checkpoint.sequence}.")
+        self.print_accounts()
+
+    def _account(self, email, name, name_ar, agency_code, roles, staff, *, actor, agencies=None):
+        user = User.objects.filter(email=email).first()
+        agency = (agencies or {}).get(agency_code)
+        if user is None:
+            user = user_create(
+                actor=actor, email=email, full_name=name, full_name_ar=name_ar,
+                password=demo_data.DEMO_PASSWORD, agency=agency, is_staff=staff,
+            )
+        user_set_roles(actor=actor, user=user, roles=roles)
+        return user
+
+    def _agencies(self, admin) -> dict[str, Agency]:
+        result: dict[str, Agency] = {}
+        for code, parent, kind, name_en, name_ar in demo_data.AGENCIES:
+            agency = Agency.objects.filter(code=code).first()
+            if agency is None:
+                agency = services.agency_create(
+                    actor=admin,
+                    data={"code": code, "parent": result.get(parent), "kind": kind, "name_en": name_en, "name_ar": name_ar},
+                )
+            result[code] = agency
+        return result
+
+    def _programme(self, admin, agencies) -> Programme:
+        spec = dict(demo_data.PROGRAMME)
+        programme = Programme.objects.filter(code=spec["code"]).first()
+        if programme is None:
+            sponsor = agencies[spec.pop("sponsor")]
+            committee = list(User.objects.filter(groups__name="approver"))
+            programme = services.programme_create(
+                actor=admin, data={**spec, "sponsor_agency": sponsor}, steering_committee=committee
+            )
+        return programme
+
+    def _phases(self, admin, programme) -> None:
+        existing = set(programme.phases.values_list("order", flat=True))
+        for phase in demo_data.PHASES:
+            if phase["order"] not in existing:
+                services.phase_create(actor=admin, programme=programme, data=dict(phase))
+
+    def print_accounts(self) -> None:
+        self.stdout.write("")
+        self.stdout.write(f"Demo accounts (password for all: {demo_data.DEMO_PASSWORD}):")
+        for email, name, _name_ar, agency, roles, _staff in demo_data.ACCOUNTS:
+            where = f" — {agency}" if agency else ""
+            self.stdout.write(f"  {email:<22} {', '.join(roles)}{where}  ({name})")

@@ -1,0 +1,99 @@
+"""Reads that shape data for the programme pages: the phase timeline and the budget chart."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from procurement.models import Phase, Programme
+
+CHART_WIDTH = 1000
+LABEL_WIDTH = 0
+ROW_HEIGHT = 44
+BAR_HEIGHT = 26
+AXIS_HEIGHT = 36
+
+
+@dataclass
+class TimelineBar:
+    phase: Phase
+    x: float
+    y: float
+    width: float
+    status: str
+    label_x: float
+    label_anchor: str
+
+
+def _position(day: datetime.date, start: datetime.date, span_days: int, rtl: bool) -> float:
+    fraction = (day - start).days / span_days
+    x = fraction * CHART_WIDTH
+    return CHART_WIDTH - x if rtl else x
+
+
+def programme_timeline(programme: Programme, phases: list[Phase], *, today: datetime.date, rtl: bool) -> dict:
+    """Bars for each phase on a time axis from the programme's start to its end (mirrored in Arabic)."""
+    span = max((programme.end_date - programme.start_date).days, 1)
+    bars = []
+    for index, phase in enumerate(phases):
+        left = _position(phase.start_date, programme.start_date, span, rtl)
+        right = _position(phase.end_date, programme.start_date, span, rtl)
+        x, width = min(left, right), max(abs(right - left), 4)
+        in_first_half = (x + width / 2) < CHART_WIDTH / 2
+        bars.append(
+            TimelineBar(
+                phase=phase,
+                x=round(x, 1),
+                y=AXIS_HEIGHT + index * ROW_HEIGHT,
+                width=round(width, 1),
+                status=phase.status(today),
+                # Put the label on the side of the bar that has room.
+                label_x=round(x + width + 8 if in_first_half else x - 8, 1),
+                label_anchor="start" if in_first_half else "end",
+            )
+        )
+    years = []
+    for year in range(programme.start_date.year, programme.end_date.year + 2):
+        day = datetime.date(year, 1, 1)
+        if programme.start_date <= day <= programme.end_date:
+            years.append({"year": year, "x": round(_position(day, programme.start_date, span, rtl), 1)})
+    today_x = None
+    if programme.start_date <= today <= programme.end_date:
+        today_x = round(_position(today, programme.start_date, span, rtl), 1)
+    return {
+        "bars": bars,
+        "years": years,
+        "today_x": today_x,
+        "width": CHART_WIDTH,
+        "height": AXIS_HEIGHT + max(len(phases), 1) * ROW_HEIGHT + 8,
+        "bar_height": BAR_HEIGHT,
+    }
+
+
+def programme_budget_chart(programme: Programme, phases: list[Phase], *, rtl: bool) -> dict:
+    """Horizontal bars: each phase's share of the programme budget, and what is not yet allocated."""
+    total = programme.budget or Decimal("0")
+    allocated = sum((p.budget for p in phases), Decimal("0"))
+    rows = []
+    for index, phase in enumerate(phases):
+        share = float(phase.budget / total) if total else 0.0
+        width = round(share * CHART_WIDTH, 1)
+        rows.append(
+            {
+                "phase": phase,
+                "share": round(share * 100, 1),
+                "width": width,
+                "x": CHART_WIDTH - width if rtl else 0,
+                "y": index * ROW_HEIGHT,
+            }
+        )
+    return {
+        "rows": rows,
+        "allocated": allocated,
+        "unallocated": max(total - allocated, Decimal("0")),
+        "allocated_share": round(float(allocated / total) * 100, 1) if total else 0.0,
+        "width": CHART_WIDTH,
+        "height": max(len(phases), 1) * ROW_HEIGHT,
+        "bar_height": BAR_HEIGHT,
+    }
