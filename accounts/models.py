@@ -100,9 +100,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     def validate_roles(self, roles: list[str]) -> None:
         """Officers and approvers act for an agency; they must have one."""
         if self.agency_id is None and any(Role(r) in AGENCY_ROLES for r in roles):
-            raise ValidationError(
-                {"agency": _("Procurement officers and approvers must belong to an agency.")}
-            )
+            raise ValidationError({"agency": _("Procurement officers and approvers must belong to an agency.")})
 
     def audit_scope(self) -> dict:
         return {"agency_id": self.agency_id}

@@ -31,7 +31,9 @@ is_role_administrator = _role(Role.ADMINISTRATOR)
 
 @rules.predicate
 def is_administrator(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and (user.is_superuser or user.has_role(Role.ADMINISTRATOR)))
+    return bool(
+        user and user.is_authenticated and user.is_active and (user.is_superuser or user.has_role(Role.ADMINISTRATOR))
+    )
 
 
 def _agency_id_of(obj) -> int | None:

@@ -11,11 +11,15 @@ class AuditEventFilter(django_filters.FilterSet):
     object_type = django_filters.CharFilter(label=_("Object type"), lookup_expr="exact")
     programme_id = django_filters.NumberFilter(label=_("Programme id"))
     since = django_filters.DateFilter(
-        label=_("From date"), field_name="occurred_at", lookup_expr="date__gte",
+        label=_("From date"),
+        field_name="occurred_at",
+        lookup_expr="date__gte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     until = django_filters.DateFilter(
-        label=_("To date"), field_name="occurred_at", lookup_expr="date__lte",
+        label=_("To date"),
+        field_name="occurred_at",
+        lookup_expr="date__lte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 

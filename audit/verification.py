@@ -62,9 +62,7 @@ class VerificationResult:
 def _events() -> Iterator[dict]:
     last = 0
     while True:
-        rows = list(
-            AuditEvent.objects.filter(sequence__gt=last).order_by("sequence").values(*_COLUMNS)[:BATCH_SIZE]
-        )
+        rows = list(AuditEvent.objects.filter(sequence__gt=last).order_by("sequence").values(*_COLUMNS)[:BATCH_SIZE])
         if not rows:
             return
         yield from rows
@@ -88,8 +86,19 @@ def _column_mismatch(row: dict) -> str | None:
     except (TypeError, ValueError):
         return "its canonical record is not valid JSON"
     expected_keys = {
-        "sequence", "occurred_at", "actor_id", "actor", "action", "object_type", "object_id",
-        "object_label", "agency_id", "programme_id", "tender_id", "contract_id", "payload",
+        "sequence",
+        "occurred_at",
+        "actor_id",
+        "actor",
+        "action",
+        "object_type",
+        "object_id",
+        "object_label",
+        "agency_id",
+        "programme_id",
+        "tender_id",
+        "contract_id",
+        "payload",
     }
     if set(record) != expected_keys:
         return "its canonical record has missing or extra fields"

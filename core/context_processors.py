@@ -15,8 +15,8 @@ def navigation(request) -> dict:
             items.append(("audit:event_list", "audit"))
     current = getattr(getattr(request, "resolver_match", None), "view_name", "")
     return {
-        "nav_items": [
-            {"url": reverse(name), "key": key, "current": current == name} for name, key in items
-        ],
-        "can_use_admin": bool(user is not None and user.is_authenticated and user.is_staff and user.has_perm("admin.access")),
+        "nav_items": [{"url": reverse(name), "key": key, "current": current == name} for name, key in items],
+        "can_use_admin": bool(
+            user is not None and user.is_authenticated and user.is_staff and user.has_perm("admin.access")
+        ),
     }

@@ -50,13 +50,15 @@ def auditor_panel(user: User, now: datetime.datetime) -> dict:
 def administrator_panel(user: User) -> dict:
     agency_roles = [str(r) for r in AGENCY_ROLES]
     without_agency = (
-        User.objects.filter(groups__name__in=agency_roles, agency__isnull=True, is_active=True).distinct().order_by("email")[:LIMIT]
+        User.objects.filter(groups__name__in=agency_roles, agency__isnull=True, is_active=True)
+        .distinct()
+        .order_by("email")[:LIMIT]
     )
-    without_role = User.objects.filter(groups__isnull=True, is_active=True, is_superuser=False).order_by("email")[:LIMIT]
+    without_role = User.objects.filter(groups__isnull=True, is_active=True, is_superuser=False).order_by("email")[
+        :LIMIT
+    ]
     agencies_without_officers = (
-        Agency.objects.active()
-        .exclude(staff__groups__name=Role.PROCUREMENT_OFFICER)
-        .order_by("code")[:LIMIT]
+        Agency.objects.active().exclude(staff__groups__name=Role.PROCUREMENT_OFFICER).order_by("code")[:LIMIT]
     )
     return {
         "users_without_agency": list(without_agency),

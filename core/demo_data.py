@@ -7,14 +7,26 @@ DEMO_PASSWORD = "demo-ppp-2026"  # noqa: S105  (documented in the README; demo o
 
 AGENCIES = [
     # code, parent, kind, English, Arabic
-    ("MCIT", None, "ministry", "Ministry of Communications and Information Technology", "وزارة الاتصالات وتقنية المعلومات"),
+    (
+        "MCIT",
+        None,
+        "ministry",
+        "Ministry of Communications and Information Technology",
+        "وزارة الاتصالات وتقنية المعلومات",
+    ),
     ("MCIT-EGOV", "MCIT", "department", "e-Government Programme Office", "مكتب برنامج الحكومة الإلكترونية"),
     ("MCIT-DI", "MCIT", "department", "Digital Infrastructure Department", "إدارة البنية التحتية الرقمية"),
     ("MOI", None, "ministry", "Ministry of Interior", "وزارة الداخلية"),
     ("MOI-CA", "MOI", "department", "Civil Affairs Agency", "وكالة الأحوال المدنية"),
     ("MOH", None, "ministry", "Ministry of Health", "وزارة الصحة"),
     ("MOE", None, "ministry", "Ministry of Education", "وزارة التعليم"),
-    ("MOE-TVT", "MOE", "department", "Technical and Vocational Training Corporation", "المؤسسة العامة للتدريب التقني والمهني"),
+    (
+        "MOE-TVT",
+        "MOE",
+        "department",
+        "Technical and Vocational Training Corporation",
+        "المؤسسة العامة للتدريب التقني والمهني",
+    ),
     ("MOF", None, "ministry", "Ministry of Finance", "وزارة المالية"),
     ("DGA", None, "authority", "Digital Government Authority", "هيئة الحكومة الرقمية"),
 ]
@@ -23,7 +35,14 @@ AGENCIES = [
 ACCOUNTS = [
     ("admin@demo.gov", "Huda Al-Qahtani", "هدى القحطاني", None, ["administrator"], True),
     ("officer@demo.gov", "Omar Al-Harbi", "عمر الحربي", "MCIT", ["procurement_officer"], False),
-    ("officer2@demo.gov", "Layla Al-Zahrani", "ليلى الزهراني", "MCIT", ["procurement_officer", "committee_member"], False),
+    (
+        "officer2@demo.gov",
+        "Layla Al-Zahrani",
+        "ليلى الزهراني",
+        "MCIT",
+        ["procurement_officer", "committee_member"],
+        False,
+    ),
     ("approver@demo.gov", "Khalid Al-Otaibi", "خالد العتيبي", "MCIT", ["approver"], False),
     ("committee@demo.gov", "Dr. Sara Al-Mutairi", "د. سارة المطيري", "DGA", ["committee_member"], False),
     ("auditor@demo.gov", "Faisal Al-Dosari", "فيصل الدوسري", None, ["auditor"], False),

@@ -50,7 +50,9 @@ def keyset_page(
 
     going_back = False
     if before is not None and cursor_value(before) is not None:
-        rows = list(queryset.filter(**{f"{key}__{backward_lookup}": cursor_value(before)}).order_by(reverse_order)[: size + 1])
+        rows = list(
+            queryset.filter(**{f"{key}__{backward_lookup}": cursor_value(before)}).order_by(reverse_order)[: size + 1]
+        )
         going_back = True
     elif after is not None and cursor_value(after) is not None:
         rows = list(queryset.filter(**{f"{key}__{forward_lookup}": cursor_value(after)}).order_by(order)[: size + 1])

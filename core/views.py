@@ -9,7 +9,9 @@ from procurement.models import Programme
 def home(request):
     """The public front page: the programme and its phases, for everyone."""
     programmes = (
-        Programme.objects.select_related("sponsor_agency").prefetch_related("phases").order_by("-start_date", "code")[:6]
+        Programme.objects.select_related("sponsor_agency")
+        .prefetch_related("phases")
+        .order_by("-start_date", "code")[:6]
     )
     return render(request, "core/home.html", {"programmes": programmes, "today": timezone.localdate()})
 

@@ -15,6 +15,7 @@ class DateInput(forms.DateInput):
 
 class AgencyForm(forms.ModelForm):
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
 
     class Meta:
         model = Agency
@@ -34,8 +35,16 @@ class ProgrammeForm(forms.ModelForm):
     class Meta:
         model = Programme
         fields = [
-            "code", "name_en", "name_ar", "description_en", "description_ar", "sponsor_agency",
-            "budget", "currency", "start_date", "end_date",
+            "code",
+            "name_en",
+            "name_ar",
+            "description_en",
+            "description_ar",
+            "sponsor_agency",
+            "budget",
+            "currency",
+            "start_date",
+            "end_date",
         ]
         widgets = {
             "name_ar": forms.TextInput(attrs={"dir": "rtl", "lang": "ar"}),
@@ -64,8 +73,16 @@ class PhaseForm(forms.ModelForm):
     class Meta:
         model = Phase
         fields = [
-            "order", "name_en", "name_ar", "start_date", "end_date", "budget",
-            "specification_en", "specification_ar", "deliverables_en", "deliverables_ar",
+            "order",
+            "name_en",
+            "name_ar",
+            "start_date",
+            "end_date",
+            "budget",
+            "specification_en",
+            "specification_ar",
+            "deliverables_en",
+            "deliverables_ar",
         ]
         widgets = {
             "name_ar": forms.TextInput(attrs={"dir": "rtl", "lang": "ar"}),

@@ -22,7 +22,6 @@ from core.i18n import BilingualNameMixin, localized
 from core.money import amount_field, currency_field
 
 
-
 def time_zone_choices() -> list[tuple[str, str]]:
     return sorted((name, name) for name in zoneinfo.available_timezones() if "/" in name)
 
@@ -36,6 +35,7 @@ def validate_time_zone(value: str) -> None:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
         raise ValidationError(_("%(zone)s is not a known time zone.") % {"zone": value}) from error
+
 
 code_validator = RegexValidator(
     r"^[A-Z][A-Z0-9-]{1,19}$",
@@ -93,6 +93,9 @@ class Agency(BilingualNameMixin, models.Model):
         verbose_name_plural = _("agencies")
         ordering = ["code"]
 
+    def __str__(self) -> str:
+        return self.name
+
     def get_absolute_url(self) -> str:
         return reverse("procurement:agency_detail", args=[self.pk])
 
@@ -111,9 +114,12 @@ class Agency(BilingualNameMixin, models.Model):
         super().clean()
         if self.code:
             self.code = self.code.upper()
-        if self.parent_id and self.pk:
-            if self.parent_id == self.pk or any(a.pk == self.pk for a in self.parent.ancestors()):
-                raise ValidationError({"parent": _("An agency cannot be part of itself or of its own department.")})
+        if (
+            self.parent_id
+            and self.pk
+            and (self.parent_id == self.pk or any(a.pk == self.pk for a in self.parent.ancestors()))
+        ):
+            raise ValidationError({"parent": _("An agency cannot be part of itself or of its own department.")})
 
     def audit_scope(self) -> dict:
         return {"agency_id": self.pk}
@@ -167,6 +173,9 @@ class Programme(BilingualNameMixin, models.Model):
             models.CheckConstraint(condition=Q(budget__gte=0), name="programme_budget_not_negative"),
             models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="programme_dates_ordered"),
         ]
+
+    def __str__(self) -> str:
+        return self.name
 
     def get_absolute_url(self) -> str:
         return reverse("procurement:programme_detail", args=[self.pk])

@@ -41,9 +41,7 @@ def _run_service(form, call):
 
 def agency_list(request):
     filterset = AgencyFilter(request.GET, queryset=Agency.objects.select_related("parent"))
-    page = keyset_page(
-        filterset.qs, key="code", after=request.GET.get("after"), before=request.GET.get("before")
-    )
+    page = keyset_page(filterset.qs, key="code", after=request.GET.get("after"), before=request.GET.get("before"))
     return render(
         request,
         "procurement/agency_list.html",
@@ -97,9 +95,7 @@ def agency_update(request, pk: int):
 
 def programme_list(request):
     filterset = ProgrammeFilter(request.GET, queryset=Programme.objects.select_related("sponsor_agency"))
-    page = keyset_page(
-        filterset.qs, key="code", after=request.GET.get("after"), before=request.GET.get("before")
-    )
+    page = keyset_page(filterset.qs, key="code", after=request.GET.get("after"), before=request.GET.get("before"))
     return render(
         request,
         "procurement/programme_list.html",
@@ -203,6 +199,4 @@ def phase_update(request, pk: int):
         if saved:
             messages.success(request, _("Phase %(name)s was saved.") % {"name": saved.name})
             return redirect(saved)
-    return render(
-        request, "procurement/phase_form.html", {"form": form, "programme": phase.programme, "phase": phase}
-    )
+    return render(request, "procurement/phase_form.html", {"form": form, "programme": phase.programme, "phase": phase})

@@ -16,6 +16,10 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 _TEST_DATA = Path(tempfile.mkdtemp(prefix="ppp-test-"))
 MEDIA_ROOT = _TEST_DATA / "media"
+STATIC_ROOT = _TEST_DATA / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
 AUDIT_SIGNING_KEY_FILE = _TEST_DATA / "keys" / "audit-signing-key.pem"
 AUDIT_SIGNING_KEY_AUTOCREATE = True
 STORAGES = {

@@ -37,8 +37,7 @@ class Command(BaseCommand):
             self.stderr.write(self.style.ERROR(f"AUDIT LOG BROKEN at event #{result.problem.sequence}"))
             self.stderr.write(result.problem.reason)
             self.stderr.write(
-                f"Verified before the break: {result.events_checked} events, "
-                f"{result.checkpoints_verified} checkpoints."
+                f"Verified before the break: {result.events_checked} events, {result.checkpoints_verified} checkpoints."
             )
             raise SystemExit(1)
 

@@ -36,8 +36,13 @@ class Command(BaseCommand):
         agency = (agencies or {}).get(agency_code)
         if user is None:
             user = user_create(
-                actor=actor, email=email, full_name=name, full_name_ar=name_ar,
-                password=demo_data.DEMO_PASSWORD, agency=agency, is_staff=staff,
+                actor=actor,
+                email=email,
+                full_name=name,
+                full_name_ar=name_ar,
+                password=demo_data.DEMO_PASSWORD,
+                agency=agency,
+                is_staff=staff,
             )
         user_set_roles(actor=actor, user=user, roles=roles)
         return user
@@ -49,7 +54,13 @@ class Command(BaseCommand):
             if agency is None:
                 agency = services.agency_create(
                     actor=admin,
-                    data={"code": code, "parent": result.get(parent), "kind": kind, "name_en": name_en, "name_ar": name_ar},
+                    data={
+                        "code": code,
+                        "parent": result.get(parent),
+                        "kind": kind,
+                        "name_en": name_en,
+                        "name_ar": name_ar,
+                    },
                 )
             result[code] = agency
         return result
