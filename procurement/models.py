@@ -43,6 +43,15 @@ code_validator = RegexValidator(
 )
 
 
+class NormalisedCodeMixin:
+    """Codes are stored in capitals without surrounding spaces, whatever was typed."""
+
+    def clean_fields(self, exclude=None) -> None:
+        if self.code:
+            self.code = self.code.strip().upper()
+        super().clean_fields(exclude=exclude)
+
+
 class AgencyQuerySet(models.QuerySet):
     def active(self) -> AgencyQuerySet:
         return self.filter(is_active=True)
@@ -51,7 +60,7 @@ class AgencyQuerySet(models.QuerySet):
         return self.filter(parent__isnull=True)
 
 
-class Agency(BilingualNameMixin, models.Model):
+class Agency(NormalisedCodeMixin, BilingualNameMixin, models.Model):
     """A ministry, or a department or authority under one (a tree)."""
 
     class Kind(models.TextChoices):
@@ -112,8 +121,6 @@ class Agency(BilingualNameMixin, models.Model):
 
     def clean(self) -> None:
         super().clean()
-        if self.code:
-            self.code = self.code.upper()
         if (
             self.parent_id
             and self.pk
@@ -130,7 +137,7 @@ class ProgrammeQuerySet(models.QuerySet):
         return self.filter(sponsor_agency=agency)
 
 
-class Programme(BilingualNameMixin, models.Model):
+class Programme(NormalisedCodeMixin, BilingualNameMixin, models.Model):
     """A national programme delivered in phases, steered by a committee."""
 
     code = models.CharField(_("code"), max_length=20, unique=True, validators=[code_validator])
