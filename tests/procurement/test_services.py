@@ -42,9 +42,7 @@ def phase_data(**overrides):
 
 class TestProgrammeCreate:
     def test_officer_creates_a_programme_for_their_agency_and_it_is_audited(self, officer, agency, approver):
-        programme = services.programme_create(
-            actor=officer, data=programme_data(agency), steering_committee=[approver]
-        )
+        programme = services.programme_create(actor=officer, data=programme_data(agency), steering_committee=[approver])
 
         assert programme.created_by == officer
         assert list(programme.steering_committee.all()) == [approver]
@@ -71,9 +69,7 @@ class TestProgrammeCreate:
 
     def test_end_before_start_is_refused_and_nothing_is_written(self, officer, agency):
         with pytest.raises(ValidationError) as error:
-            services.programme_create(
-                actor=officer, data=programme_data(agency, end_date=datetime.date(2025, 12, 31))
-            )
+            services.programme_create(actor=officer, data=programme_data(agency, end_date=datetime.date(2025, 12, 31)))
         assert "end_date" in error.value.message_dict
         assert not Programme.objects.exists()
         assert not AuditEvent.objects.exists()
@@ -206,7 +202,13 @@ class TestAgencies:
     def test_administrator_creates_a_department_under_a_ministry(self, administrator, agency):
         department = services.agency_create(
             actor=administrator,
-            data={"code": "mcit-egov", "name_en": "e-Gov office", "name_ar": "مكتب", "parent": agency, "kind": "department"},
+            data={
+                "code": "mcit-egov",
+                "name_en": "e-Gov office",
+                "name_ar": "مكتب",
+                "parent": agency,
+                "kind": "department",
+            },
         )
         assert department.code == "MCIT-EGOV"
         assert department.ancestors() == [agency]
