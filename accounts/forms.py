@@ -9,6 +9,6 @@ class SignInForm(AuthenticationForm):
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
     error_messages = {
-        "invalid_login": _("The e-mail address or password is not correct. Both are case-sensitive for the password."),
+        "invalid_login": _("The e-mail address or password is not correct. Passwords are case-sensitive."),
         "inactive": _("This account is inactive."),
     }

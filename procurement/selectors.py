@@ -9,10 +9,10 @@ from decimal import Decimal
 from procurement.models import Phase, Programme
 
 CHART_WIDTH = 1000
-LABEL_WIDTH = 0
-ROW_HEIGHT = 44
-BAR_HEIGHT = 26
-AXIS_HEIGHT = 36
+ROW_HEIGHT = 54
+BAR_HEIGHT = 22
+LABEL_GAP = 20  # the phase's name sits above its bar
+AXIS_HEIGHT = 40
 
 
 @dataclass
@@ -23,7 +23,17 @@ class TimelineBar:
     width: float
     status: str
     label_x: float
+    label_y: float
     label_anchor: str
+
+
+def _anchor(left_aligned: bool, rtl: bool) -> str:
+    """SVG text-anchor for text that should start at (left_aligned) or end at the given x.
+
+    Right-to-left text (direction="rtl") starts on its right, so the anchor names swap."""
+    if rtl:
+        return "end" if left_aligned else "start"
+    return "start" if left_aligned else "end"
 
 
 def _position(day: datetime.date, start: datetime.date, span_days: int, rtl: bool) -> float:
@@ -40,17 +50,21 @@ def programme_timeline(programme: Programme, phases: list[Phase], *, today: date
         left = _position(phase.start_date, programme.start_date, span, rtl)
         right = _position(phase.end_date, programme.start_date, span, rtl)
         x, width = min(left, right), max(abs(right - left), 4)
-        in_first_half = (x + width / 2) < CHART_WIDTH / 2
+        top = AXIS_HEIGHT + index * ROW_HEIGHT
+        # The name goes above the bar, aligned with whichever end of the bar leaves it more room.
+        room_right = CHART_WIDTH - x
+        room_left = x + width
+        anchor_start = room_right >= room_left
         bars.append(
             TimelineBar(
                 phase=phase,
                 x=round(x, 1),
-                y=AXIS_HEIGHT + index * ROW_HEIGHT,
+                y=top + LABEL_GAP,
                 width=round(width, 1),
                 status=phase.status(today),
-                # Put the label on the side of the bar that has room.
-                label_x=round(x + width + 8 if in_first_half else x - 8, 1),
-                label_anchor="start" if in_first_half else "end",
+                label_x=round(x if anchor_start else x + width, 1),
+                label_y=top + LABEL_GAP - 6,
+                label_anchor=_anchor(anchor_start, rtl),
             )
         )
     years = []
@@ -68,6 +82,8 @@ def programme_timeline(programme: Programme, phases: list[Phase], *, today: date
         "width": CHART_WIDTH,
         "height": AXIS_HEIGHT + max(len(phases), 1) * ROW_HEIGHT + 8,
         "bar_height": BAR_HEIGHT,
+        "margin": 40,
+        "text_direction": "rtl" if rtl else "ltr",
     }
 
 
@@ -79,13 +95,17 @@ def programme_budget_chart(programme: Programme, phases: list[Phase], *, rtl: bo
     for index, phase in enumerate(phases):
         share = float(phase.budget / total) if total else 0.0
         width = round(share * CHART_WIDTH, 1)
+        top = index * ROW_HEIGHT
         rows.append(
             {
                 "phase": phase,
                 "share": round(share * 100, 1),
                 "width": width,
                 "x": CHART_WIDTH - width if rtl else 0,
-                "y": index * ROW_HEIGHT,
+                "y": top + LABEL_GAP,
+                "label_y": top + LABEL_GAP - 6,
+                "label_x": CHART_WIDTH if rtl else 0,
+                "label_anchor": _anchor(not rtl, rtl),
             }
         )
     return {
@@ -96,4 +116,5 @@ def programme_budget_chart(programme: Programme, phases: list[Phase], *, rtl: bo
         "width": CHART_WIDTH,
         "height": max(len(phases), 1) * ROW_HEIGHT,
         "bar_height": BAR_HEIGHT,
+        "text_direction": "rtl" if rtl else "ltr",
     }
