@@ -7,11 +7,12 @@ import datetime
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit.canonical import canonical_json, chain_hash
+from audit.canonical import chain_hash
 from audit.keys import key_id
 from audit.models import GENESIS_HASH, AuditCheckpoint, AuditEvent
 
@@ -79,6 +80,23 @@ def _checkpoints() -> Iterator[AuditCheckpoint]:
         last_id = rows[-1].id
 
 
+def _same_json(stored, hashed) -> bool:
+    """Whether the payload column holds the same JSON value as the hashed text.
+
+    Key order and number spelling may differ (PostgreSQL's jsonb stores 1e16 as 10000000000000000
+    and -0.0 as 0), so numbers are compared by value and never as float; types must otherwise match.
+    """
+    if isinstance(stored, bool) or isinstance(hashed, bool):
+        return type(stored) is type(hashed) and stored == hashed
+    if isinstance(stored, int | float | Decimal) and isinstance(hashed, int | float | Decimal):
+        return Decimal(str(stored)) == Decimal(str(hashed))
+    if isinstance(stored, dict) and isinstance(hashed, dict):
+        return stored.keys() == hashed.keys() and all(_same_json(stored[k], hashed[k]) for k in stored)
+    if isinstance(stored, list) and isinstance(hashed, list):
+        return len(stored) == len(hashed) and all(_same_json(a, b) for a, b in zip(stored, hashed, strict=True))
+    return type(stored) is type(hashed) and stored == hashed
+
+
 def _column_mismatch(row: dict) -> str | None:
     """Name the first column that disagrees with the canonical text that was hashed."""
     try:
@@ -111,8 +129,7 @@ def _column_mismatch(row: dict) -> str | None:
                 return "its time column differs from the hashed record"
             continue
         if key == "payload":
-            # Compare as canonical text so that 1 and 1.0, or key order, cannot hide a change.
-            if canonical_json(value) != canonical_json(record[key]):
+            if not _same_json(value, json.loads(row["canonical"], parse_float=Decimal)["payload"]):
                 return "its payload column differs from the hashed record"
             continue
         if value != record[key]:

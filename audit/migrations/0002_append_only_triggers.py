@@ -26,7 +26,8 @@ $$;
 def create_triggers(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_FUNCTION)
+        # params=None: the function body contains % placeholders of RAISE, not query parameters.
+        schema_editor.execute(POSTGRES_FUNCTION, params=None)
         for table in TABLES:
             schema_editor.execute(
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
