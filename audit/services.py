@@ -120,15 +120,22 @@ def snapshot_diff(before: dict, after: dict) -> dict:
     }
 
 
-def audit_model_saved(*, instance: models.Model, before: dict | None, actor, action_prefix: str = "") -> AuditEvent:
-    """Record the creation of ``instance`` (``before`` is None) or the change from ``before``."""
+def audit_model_saved(
+    *, instance: models.Model, before: dict | None, actor, action_prefix: str = ""
+) -> AuditEvent | None:
+    """Record the creation of ``instance`` (``before`` is None) or the change from ``before``.
+
+    The "after" side is read back from the database, so that it shows what was stored (1000000 typed
+    is 1000000.00 stored). A save that changed nothing writes no event and returns None.
+    """
     prefix = action_prefix or object_type_of(instance)
-    after = model_snapshot(instance)
+    after = model_snapshot(type(instance)._default_manager.get(pk=instance.pk))
     if before is None:
         return audit_event_append(action=f"{prefix}.created", actor=actor, obj=instance, payload={"after": after})
-    return audit_event_append(
-        action=f"{prefix}.changed", actor=actor, obj=instance, payload=snapshot_diff(before, after)
-    )
+    diff = snapshot_diff(before, after)
+    if not diff["after"] and not diff["before"]:
+        return None
+    return audit_event_append(action=f"{prefix}.changed", actor=actor, obj=instance, payload=diff)
 
 
 def audit_checkpoint_create() -> AuditCheckpoint | None:

@@ -1,7 +1,8 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
-from django.views.i18n import set_language
+
+from core.views import set_language
 
 urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),

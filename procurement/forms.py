@@ -1,4 +1,5 @@
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -61,7 +62,8 @@ class ProgrammeForm(forms.ModelForm):
         )
         if self.instance.pk:
             self.fields["steering_committee"].initial = list(self.instance.steering_committee.all())
-        agencies = Agency.objects.active().order_by("code")
+        # Inactive agencies sponsor no new programme, but their existing ones can still be corrected.
+        agencies = Agency.objects.filter(Q(is_active=True) | Q(pk=self.instance.sponsor_agency_id)).order_by("code")
         if not user.has_perm("procurement.add_agency"):
             # An officer runs programmes for their own agency only.
             agencies = agencies.filter(pk=user.agency_id)

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q, Sum
 from django.urls import reverse
@@ -209,12 +209,19 @@ class Programme(NormalisedCodeMixin, BilingualNameMixin, models.Model):
                     _("The budget cannot be less than the %(allocated)s already allocated to its phases.")
                     % {"allocated": f"{allocated:,.2f}"}
                 )
-            if self.start_date and self.end_date:
-                outside = self.phases.filter(Q(start_date__lt=self.start_date) | Q(end_date__gt=self.end_date))
-                if outside.exists():
+            if self.start_date:
+                early = list(self.phases.filter(start_date__lt=self.start_date)[:5])
+                if early:
                     errors.setdefault("start_date", []).append(
-                        _("Some phases would fall outside these dates: %(phases)s.")
-                        % {"phases": ", ".join(str(p) for p in outside[:5])}
+                        _("These phases would start before the programme: %(phases)s.")
+                        % {"phases": ", ".join(str(p) for p in early)}
+                    )
+            if self.end_date:
+                late = list(self.phases.filter(end_date__gt=self.end_date)[:5])
+                if late:
+                    errors.setdefault("end_date", []).append(
+                        _("These phases would end after the programme: %(phases)s.")
+                        % {"phases": ", ".join(str(p) for p in late)}
                     )
         if errors:
             raise ValidationError(errors)
@@ -248,7 +255,11 @@ class Phase(BilingualNameMixin, models.Model):
     programme = models.ForeignKey(
         Programme, verbose_name=_("programme"), on_delete=models.PROTECT, related_name="phases"
     )
-    order = models.PositiveSmallIntegerField(_("order"), help_text=_("1 for the first phase, 2 for the next, …"))
+    order = models.PositiveSmallIntegerField(
+        _("order"),
+        validators=[MinValueValidator(1, message=_("Phases are numbered from 1."))],
+        help_text=_("1 for the first phase, 2 for the next, …"),
+    )
     name_en = models.CharField(_("name (English)"), max_length=255)
     name_ar = models.CharField(_("name (Arabic)"), max_length=255)
     start_date = models.DateField(_("start date"))

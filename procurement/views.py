@@ -79,7 +79,8 @@ def agency_create(request):
 def agency_update(request, pk: int):
     agency = get_object_or_404(Agency, pk=pk)
     _require(request, "procurement.change_agency", agency)
-    form = AgencyForm(request.POST or None, instance=agency)
+    # The form edits its own copy, so that a refused POST leaves the page's title and links as stored.
+    form = AgencyForm(request.POST or None, instance=Agency.objects.get(pk=agency.pk))
     if request.method == "POST" and form.is_valid():
         saved = _run_service(
             form, lambda: services.agency_update(actor=request.user, agency=agency, data=form.cleaned_data)
@@ -149,7 +150,7 @@ def programme_create(request):
 def programme_update(request, pk: int):
     programme = get_object_or_404(Programme, pk=pk)
     _require(request, "procurement.change_programme", programme)
-    form = ProgrammeForm(request.POST or None, instance=programme, user=request.user)
+    form = ProgrammeForm(request.POST or None, instance=Programme.objects.get(pk=programme.pk), user=request.user)
     if request.method == "POST" and form.is_valid():
         data, committee = _programme_data(form)
         saved = _run_service(
@@ -191,7 +192,7 @@ def phase_create(request, programme_pk: int):
 def phase_update(request, pk: int):
     phase = get_object_or_404(Phase.objects.select_related("programme"), pk=pk)
     _require(request, "procurement.change_phase", phase)
-    form = PhaseForm(request.POST or None, instance=phase)
+    form = PhaseForm(request.POST or None, instance=Phase.objects.select_related("programme").get(pk=phase.pk))
     if request.method == "POST" and form.is_valid():
         saved = _run_service(
             form, lambda: services.phase_update(actor=request.user, phase=phase, data=form.cleaned_data)
