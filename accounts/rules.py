@@ -85,6 +85,60 @@ rules.add_perm("procurement.add_phase", is_agency_officer | is_administrator)
 rules.add_perm("procurement.change_phase", is_agency_officer | is_administrator)
 rules.add_perm("procurement.delete_phase", rules.always_deny)
 
+# Tenders. The object is the tender (for add_tender: the phase, or nothing).
+
+
+@rules.predicate
+def prepared_it(user, tender) -> bool:
+    """Four eyes: the person who prepared or submitted a tender never approves it."""
+    if tender is None:
+        return False
+    return user.pk in (tender.created_by_id, getattr(tender, "submitted_by_id", None))
+
+
+@rules.predicate
+def approves_for_tender(user, tender) -> bool:
+    """Approvers of the tender's agency, or members of its programme's steering committee."""
+    if tender is None:
+        return False
+    if user.agency_id == tender.agency_id:
+        return True
+    return tender.phase.programme.steering_committee.filter(pk=user.pk).exists()
+
+
+@rules.predicate
+def tender_is_public(user, tender) -> bool:
+    return tender is not None and bool(tender.is_public)
+
+
+@rules.predicate
+def addendum_prepared_by(user, addendum) -> bool:
+    return addendum is not None and user.pk == addendum.created_by_id
+
+
+@rules.predicate
+def approves_for_addendum(user, addendum) -> bool:
+    return addendum is not None and approves_for_tender(user, addendum.tender)
+
+
+is_tender_officer = is_officer & acts_for_object_agency
+can_see_internal_tenders = is_tender_officer | (is_approver & approves_for_tender) | is_auditor | is_administrator
+
+rules.add_perm("procurement.view_tender", tender_is_public | can_see_internal_tenders)
+rules.add_perm("procurement.view_tender_internals", can_see_internal_tenders)
+rules.add_perm("procurement.add_tender", is_officer)
+rules.add_perm("procurement.change_tender", is_tender_officer)
+rules.add_perm("procurement.delete_tender", rules.always_deny)
+rules.add_perm("procurement.submit_tender", is_tender_officer)
+rules.add_perm("procurement.approve_tender", is_approver & approves_for_tender & ~prepared_it)
+rules.add_perm("procurement.close_tender", is_tender_officer)
+rules.add_perm("procurement.cancel_tender", is_tender_officer)
+rules.add_perm("procurement.mark_unsuccessful_tender", is_tender_officer)
+rules.add_perm("procurement.ask_clarification", is_vendor_user)
+rules.add_perm("procurement.answer_clarification", is_tender_officer)
+rules.add_perm("procurement.add_addendum", is_tender_officer)
+rules.add_perm("procurement.approve_addendum", is_approver & approves_for_addendum & ~addendum_prepared_by)
+
 # People.
 rules.add_perm("accounts.view_user", is_administrator | is_auditor)
 rules.add_perm("accounts.add_user", is_administrator)

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "procurement",
     "vendors",
     "contracts",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -203,3 +204,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.LOG_LEVEL},
 }
+
+# Tenders: the shortest periods the law allows, in days (configurable per deployment).
+TENDER_MINIMUM_PERIODS = {
+    "publication_to_clarification": 7,
+    "publication_to_submission": 21,
+    "clarification_to_submission": 5,
+}
+# Uploaded documents: the largest accepted size, and the kinds accepted (checked by content).
+UPLOAD_MAX_BYTES = 25 * 1024 * 1024
+NOTIFICATIONS_FROM_EMAIL = env.DEFAULT_FROM_EMAIL
+# The address people reach the site at, for links in e-mails.
+SITE_URL = env.SITE_URL

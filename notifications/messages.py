@@ -1,0 +1,59 @@
+"""The text of every notification, rendered in the active language when it is shown or e-mailed."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+
+def _tender_label(tender) -> str:
+    return f"{tender.reference} — {tender.title}" if tender is not None else ""
+
+
+def render_message(kind: str, tender, context: dict) -> tuple[str, str]:
+    """(subject, body) for a notification of ``kind``."""
+    label = _tender_label(tender)
+    params = {"tender": label, **{k: v for k, v in context.items() if isinstance(v, str | int)}}
+    messages = {
+        "tender.submitted": (
+            _("Tender %(tender)s awaits your approval") % params,
+            _("The tender %(tender)s was submitted for the steering committee's approval.") % params,
+        ),
+        "tender.published": (
+            _("Tender %(tender)s is published") % params,
+            _("The tender %(tender)s was approved and is now published on the portal.") % params,
+        ),
+        "tender.returned": (
+            _("Tender %(tender)s was returned with comments") % params,
+            _("The approver returned the tender %(tender)s to draft. Comments: %(comments)s") % params,
+        ),
+        "tender.closed": (
+            _("Tender %(tender)s is closed for bids") % params,
+            _("The submission deadline of %(tender)s has passed; no more bids are accepted.") % params,
+        ),
+        "tender.cancelled": (
+            _("Tender %(tender)s was cancelled") % params,
+            _("The tender %(tender)s was cancelled. Reason: %(reason)s") % params,
+        ),
+        "tender.unsuccessful": (
+            _("Tender %(tender)s ended without an award") % params,
+            _("The tender %(tender)s was declared unsuccessful. Reason: %(reason)s") % params,
+        ),
+        "clarification.asked": (
+            _("New question on %(tender)s") % params,
+            _("A vendor asked question %(number)s on the tender %(tender)s. Please answer it.") % params,
+        ),
+        "clarification.answered": (
+            _("Question %(number)s on %(tender)s was answered") % params,
+            _("An answer to question %(number)s on the tender %(tender)s was published for all vendors.") % params,
+        ),
+        "addendum.pending_approval": (
+            _("Addendum %(number)s to %(tender)s awaits your approval") % params,
+            _("Addendum %(number)s to the tender %(tender)s changes its value or criteria and needs approval.")
+            % params,
+        ),
+        "addendum.issued": (
+            _("Addendum %(number)s to %(tender)s was issued") % params,
+            _("Addendum %(number)s to the tender %(tender)s was issued. Read it before you bid.") % params,
+        ),
+    }
+    return messages.get(kind, (kind, label))

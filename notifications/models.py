@@ -1,0 +1,54 @@
+"""What the system tells people: an in-app list, and the same message by e-mail in their language."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from notifications.messages import render_message
+
+
+class NotificationQuerySet(models.QuerySet):
+    def for_user(self, user) -> NotificationQuerySet:
+        return self.filter(recipient=user)
+
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=60)
+    tender = models.ForeignKey(
+        "procurement.Tender", on_delete=models.PROTECT, null=True, blank=True, related_name="notifications"
+    )
+    context = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["recipient", "read_at", "id"], name="notification_inbox")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient_id}"
+
+    @property
+    def subject(self) -> str:
+        return render_message(self.kind, self.tender, self.context)[0]
+
+    @property
+    def body(self) -> str:
+        return render_message(self.kind, self.tender, self.context)[1]
+
+    @property
+    def link(self) -> str:
+        if self.tender is None:
+            return ""
+        return self.context.get("link") or self.tender.get_absolute_url()

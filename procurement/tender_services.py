@@ -1,0 +1,581 @@
+"""Every write to a tender: lock the row, check who and when, transition, audit, notify after commit.
+
+Each public function is one transaction. A refusal raises ``PermissionDenied`` (who), ``ActionRefused``
+(state, deadline, four eyes) or ``ValidationError`` (what was typed) and leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import TransitionNotAllowed
+
+from accounts.models import User
+from accounts.roles import Role
+from audit.services import audit_event_append, audit_model_saved, model_snapshot
+from core.exceptions import ActionRefused, require_perm
+from core.uploads import inspect_upload
+from notifications.services import notify
+from procurement.models import (
+    Addendum,
+    Clarification,
+    Phase,
+    Tender,
+    TenderCriterion,
+    TenderDocument,
+    TenderDocumentDownload,
+    TenderReferenceCounter,
+)
+from procurement.models.tenders import AddendumStatus, TenderStatus
+
+TENDER_FIELDS = (
+    "title_en", "title_ar", "description_en", "description_ar", "method", "method_justification", "category",
+    "estimated_value", "currency", "minimum_bids", "evaluation_method", "technical_weight", "financial_weight",
+    "pass_mark", "clarification_deadline", "submission_deadline", "opening_time",
+)  # fmt: skip
+
+
+def _now() -> datetime.datetime:
+    return timezone.now()
+
+
+def _locked(tender: Tender | int) -> Tender:
+    pk = tender.pk if isinstance(tender, Tender) else tender
+    return Tender.objects.select_for_update().select_related("phase__programme", "agency").get(pk=pk)
+
+
+def _refuse_state(tender: Tender, action: str) -> ActionRefused:
+    return ActionRefused(
+        _("The tender is now “%(status)s”: it cannot be %(action)s.")
+        % {"status": tender.get_status_display(), "action": action}
+    )
+
+
+def _transition(tender: Tender, method, action: str, **kwargs) -> tuple[str, str]:
+    source = tender.status
+    try:
+        method(**kwargs)
+    except TransitionNotAllowed as error:
+        raise _refuse_state(tender, action) from error
+    return source, tender.status
+
+
+def _record(tender: Tender, *, actor, name: str, source: str, target: str, **details) -> None:
+    audit_event_append(
+        action=f"tender.{name}", actor=actor, obj=tender, payload={"from": source, "to": target, **details}
+    )
+
+
+def _save_state(tender: Tender, *fields: str) -> None:
+    tender.save(update_fields=["status", "updated_at", *fields])
+
+
+# Who is told -------------------------------------------------------------------------------------
+
+
+def tender_approvers(tender: Tender) -> list[User]:
+    committee = list(tender.phase.programme.steering_committee.filter(is_active=True))
+    agency_approvers = list(User.objects.filter(groups__name=Role.APPROVER, agency_id=tender.agency_id, is_active=True))
+    return [u for u in committee + agency_approvers if u.pk not in (tender.created_by_id, tender.submitted_by_id)]
+
+
+def tender_officers(tender: Tender) -> list[User]:
+    return list(User.objects.filter(groups__name=Role.PROCUREMENT_OFFICER, agency_id=tender.agency_id, is_active=True))
+
+
+def interested_vendors(tender: Tender) -> list[User]:
+    """Everyone who downloaded the documents or asked a question (bidders are added by the bids work)."""
+    ids = set(TenderDocumentDownload.objects.filter(tender=tender).values_list("user_id", flat=True))
+    ids |= set(Clarification.objects.filter(tender=tender).values_list("asked_by_id", flat=True))
+    return list(User.objects.filter(pk__in=ids, is_active=True))
+
+
+def _preparers(tender: Tender) -> list[User]:
+    ids = {tender.created_by_id, tender.submitted_by_id} - {None}
+    return list(User.objects.filter(pk__in=ids))
+
+
+# Drafting ----------------------------------------------------------------------------------------
+
+
+def _next_reference(agency, year: int) -> str:
+    counter, _created = TenderReferenceCounter.objects.select_for_update().get_or_create(agency=agency, year=year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return f"{agency.code}-{year}-{counter.last_number:04d}"
+
+
+def _validate_criteria(criteria: list[dict]) -> None:
+    if not criteria:
+        return
+    total = sum((Decimal(str(c["weight"])) for c in criteria), Decimal("0"))
+    if total != 100:
+        raise ValidationError(
+            {"criteria": _("The criteria weights must add up to 100 (now %(total)s).") % {"total": f"{total:g}"}}
+        )
+
+
+def _replace_criteria(tender: Tender, criteria: list[dict]) -> None:
+    tender.criteria.all().delete()
+    for index, item in enumerate(criteria, start=1):
+        criterion = TenderCriterion(
+            tender=tender,
+            order=index,
+            name_en=item["name_en"],
+            name_ar=item["name_ar"],
+            description_en=item.get("description_en", ""),
+            description_ar=item.get("description_ar", ""),
+            weight=Decimal(str(item["weight"])),
+        )
+        criterion.full_clean()
+        criterion.save()
+
+
+def _criteria_snapshot(tender: Tender) -> list[dict]:
+    return [
+        {"name_en": c.name_en, "name_ar": c.name_ar, "weight": str(c.weight)}
+        for c in tender.criteria.order_by("order", "id")
+    ]
+
+
+@transaction.atomic
+def tender_create(*, actor, phase: Phase, data: dict[str, Any], criteria: list[dict] | None = None) -> Tender:
+    require_perm(actor, "procurement.add_tender")
+    if actor.agency_id is None:
+        raise PermissionDenied("an officer without an agency cannot prepare tenders")
+    tender = Tender(phase=phase, agency_id=actor.agency_id, created_by=actor)
+    for name in TENDER_FIELDS:
+        if name in data:
+            setattr(tender, name, data[name])
+    tender.reference = "PENDING"
+    tender.full_clean(exclude=["reference"])
+    _validate_criteria(criteria or [])
+    year = timezone.localdate().year
+    tender.reference = _next_reference(tender.agency, year)
+    tender.save()
+    _replace_criteria(tender, criteria or [])
+    audit_event_append(
+        action="tender.created",
+        actor=actor,
+        obj=tender,
+        payload={"after": model_snapshot(tender), "criteria": _criteria_snapshot(tender)},
+    )
+    return tender
+
+
+@transaction.atomic
+def tender_update(*, actor, tender: Tender, data: dict[str, Any], criteria: list[dict] | None = None) -> Tender:
+    tender = _locked(tender)
+    require_perm(actor, "procurement.change_tender", tender)
+    if tender.status != TenderStatus.DRAFT:
+        raise _refuse_state(tender, _("edited (only a draft can be edited; use an addendum)"))
+    before = model_snapshot(tender)
+    before_criteria = _criteria_snapshot(tender)
+    for name in TENDER_FIELDS:
+        if name in data:
+            setattr(tender, name, data[name])
+    tender.full_clean()
+    if criteria is not None:
+        _validate_criteria(criteria)
+    tender.save()
+    if criteria is not None:
+        _replace_criteria(tender, criteria)
+    audit_model_saved(instance=tender, before=before, actor=actor, action_prefix="tender")
+    after_criteria = _criteria_snapshot(tender)
+    if after_criteria != before_criteria:
+        audit_event_append(
+            action="tender.criteria_changed",
+            actor=actor,
+            obj=tender,
+            payload={"before": before_criteria, "after": after_criteria},
+        )
+    return tender
+
+
+def _store_document(*, actor, tender: Tender, uploaded_file, title: str, addendum=None) -> TenderDocument:
+    facts = inspect_upload(uploaded_file)
+    document = TenderDocument(
+        tender=tender,
+        addendum=addendum,
+        title=title or uploaded_file.name,
+        original_name=(uploaded_file.name or "")[:255],
+        content_type=facts.content_type,
+        size=facts.size,
+        sha256=facts.sha256,
+        uploaded_by=actor,
+    )
+    document.file.save("upload", uploaded_file, save=False)
+    document.save()
+    audit_event_append(
+        action="tender.document_added",
+        actor=actor,
+        obj=tender,
+        payload={
+            "document_id": document.pk,
+            "title": document.title,
+            "file_name": document.original_name,
+            "content_type": document.content_type,
+            "size": document.size,
+            "sha256": document.sha256,
+            "addendum": addendum.number if addendum else None,
+        },
+    )
+    return document
+
+
+@transaction.atomic
+def tender_document_add(*, actor, tender: Tender, uploaded_file, title: str) -> TenderDocument:
+    tender = _locked(tender)
+    require_perm(actor, "procurement.change_tender", tender)
+    if tender.status != TenderStatus.DRAFT:
+        raise _refuse_state(tender, _("given new documents outside an addendum"))
+    return _store_document(actor=actor, tender=tender, uploaded_file=uploaded_file, title=title)
+
+
+@transaction.atomic
+def tender_document_download_record(*, user, document: TenderDocument) -> None:
+    """Remember who downloaded what, so that they hear about every addendum."""
+    if user is None or not user.is_authenticated:
+        return
+    TenderDocumentDownload.objects.create(document=document, tender_id=document.tender_id, user=user)
+
+
+# Transitions -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def tender_submit_for_approval(*, actor, tender: Tender) -> Tender:
+    tender = _locked(tender)
+    require_perm(actor, "procurement.submit_tender", tender)
+    problems = tender.readiness_errors()
+    if tender.status == TenderStatus.DRAFT and problems:
+        raise ActionRefused(" ".join(str(p) for p in problems))
+    source, target = _transition(tender, tender.submit_for_approval, _("submitted for approval"), by=actor)
+    _save_state(tender, "submitted_by", "return_comments")
+    _record(tender, actor=actor, name="submitted_for_approval", source=source, target=target)
+    notify(recipients=tender_approvers(tender), kind="tender.submitted", tender=tender)
+    return tender
+
+
+@transaction.atomic
+def tender_approve(*, actor, tender: Tender) -> Tender:
+    """The steering committee approves: the tender is published at once, by the server's clock."""
+    tender = _locked(tender)
+    if (
+        tender.status == TenderStatus.PENDING_APPROVAL
+        and actor is not None
+        and actor.pk
+        in (
+            tender.created_by_id,
+            tender.submitted_by_id,
+        )
+    ):
+        audit_event_append(action="tender.approval_refused", actor=actor, obj=tender, payload={"reason": "four eyes"})
+        raise ActionRefused(_("You prepared or submitted this tender, so someone else must approve it."))
+    require_perm(actor, "procurement.approve_tender", tender)
+    now = _now()
+    if tender.status == TenderStatus.PENDING_APPROVAL:
+        errors = tender.deadline_errors(now=now)
+        if errors:
+            raise ActionRefused(
+                _("It cannot be published with these deadlines: %(problems)s Return it to the officer to fix them.")
+                % {"problems": " ".join(str(m) for messages in errors.values() for m in messages)}
+            )
+    source, target = _transition(tender, tender.approve_and_publish, _("approved"), by=actor, now=now)
+    _save_state(tender, "approved_by", "published_at")
+    _record(tender, actor=actor, name="approved_and_published", source=source, target=target)
+    notify(recipients=_preparers(tender) + tender_officers(tender), kind="tender.published", tender=tender)
+    return tender
+
+
+@transaction.atomic
+def tender_return(*, actor, tender: Tender, comments: str) -> Tender:
+    tender = _locked(tender)
+    require_perm(actor, "procurement.approve_tender", tender)
+    comments = (comments or "").strip()
+    if not comments:
+        raise ValidationError({"comments": _("Say what must change before the tender can be approved.")})
+    source, target = _transition(tender, tender.return_to_draft, _("returned"), by=actor, comments=comments)
+    _save_state(tender, "return_comments")
+    _record(tender, actor=actor, name="returned", source=source, target=target, comments=comments)
+    notify(recipients=_preparers(tender), kind="tender.returned", tender=tender, context={"comments": comments})
+    return tender
+
+
+def _close(tender: Tender, *, actor, now: datetime.datetime) -> Tender:
+    source, target = _transition(tender, tender.close, _("closed"), now=now)
+    _save_state(tender, "closed_at")
+    _record(tender, actor=actor, name="closed", source=source, target=target, deadline=tender.submission_deadline)
+    notify(recipients=_preparers(tender) + tender_officers(tender), kind="tender.closed", tender=tender)
+    return tender
+
+
+@transaction.atomic
+def tender_close(*, actor, tender: Tender) -> Tender:
+    """An officer closes a tender whose submission deadline has passed (the scheduler also does)."""
+    tender = _locked(tender)
+    require_perm(actor, "procurement.close_tender", tender)
+    now = _now()
+    if tender.status == TenderStatus.PUBLISHED and not tender.submission_deadline_passed(now):
+        raise ActionRefused(_("Bids are accepted until the submission deadline; it cannot be closed before."))
+    return _close(tender, actor=actor, now=now)
+
+
+@transaction.atomic
+def tender_cancel(*, actor, tender: Tender, reason: str) -> Tender:
+    tender = _locked(tender)
+    require_perm(actor, "procurement.cancel_tender", tender)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for the cancellation; bidders are told it.")})
+    source, target = _transition(tender, tender.cancel, _("cancelled"), reason=reason)
+    _save_state(tender, "cancellation_reason")
+    _record(tender, actor=actor, name="cancelled", source=source, target=target, reason=reason)
+    notify(
+        recipients=_preparers(tender) + interested_vendors(tender),
+        kind="tender.cancelled",
+        tender=tender,
+        context={"reason": reason},
+    )
+    return tender
+
+
+@transaction.atomic
+def tender_mark_unsuccessful(*, actor, tender: Tender, reason: str) -> Tender:
+    tender = _locked(tender)
+    require_perm(actor, "procurement.mark_unsuccessful_tender", tender)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the tender is unsuccessful (e.g. fewer bids than the minimum).")})
+    source, target = _transition(tender, tender.mark_unsuccessful, _("declared unsuccessful"), reason=reason)
+    _save_state(tender, "unsuccessful_reason")
+    _record(tender, actor=actor, name="unsuccessful", source=source, target=target, reason=reason)
+    notify(
+        recipients=_preparers(tender) + interested_vendors(tender),
+        kind="tender.unsuccessful",
+        tender=tender,
+        context={"reason": reason},
+    )
+    return tender
+
+
+def advance_deadlines(*, now: datetime.datetime | None = None) -> list[str]:
+    """Perform every time-driven transition that is due. Safe to run again and concurrently.
+
+    Each tender is closed in its own transaction under a row lock (rows another worker holds are
+    skipped, not waited for); the state and the deadline are checked again under the lock.
+    """
+    now = now or _now()
+    closed: list[str] = []
+    candidate_ids = list(
+        Tender.objects.due_for_closing(now).order_by("submission_deadline").values_list("pk", flat=True)
+    )
+    for pk in candidate_ids:
+        with transaction.atomic():
+            tender = (
+                Tender.objects.select_for_update(skip_locked=True)
+                .select_related("phase__programme", "agency")
+                .filter(pk=pk, status=TenderStatus.PUBLISHED, submission_deadline__lte=now)
+                .first()
+            )
+            if tender is None:
+                continue
+            _close(tender, actor=None, now=now)
+            closed.append(tender.reference)
+    return closed
+
+
+# Clarifications ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def clarification_ask(*, actor, tender: Tender, question: str) -> Clarification:
+    tender = _locked(tender)
+    require_perm(actor, "procurement.ask_clarification", tender)
+    question = (question or "").strip()
+    if not question:
+        raise ValidationError({"question": _("Write your question.")})
+    now = _now()
+    if not tender.questions_open(now):
+        audit_event_append(
+            action="tender.question_refused", actor=actor, obj=tender, payload={"reason": "clarification deadline"}
+        )
+        raise ActionRefused(_("Questions on this tender closed at its clarification deadline."))
+    number = (tender.clarifications.aggregate(n=Max("number"))["n"] or 0) + 1
+    clarification = Clarification.objects.create(tender=tender, number=number, question=question, asked_by=actor)
+    audit_event_append(
+        action="tender.question_asked",
+        actor=actor,
+        obj=tender,
+        payload={"number": number, "question": question},
+    )
+    notify(recipients=tender_officers(tender), kind="clarification.asked", tender=tender, context={"number": number})
+    return clarification
+
+
+@transaction.atomic
+def clarification_answer(*, actor, clarification: Clarification, answer: str) -> Clarification:
+    tender = _locked(clarification.tender_id)
+    clarification = Clarification.objects.select_for_update().get(pk=clarification.pk)
+    require_perm(actor, "procurement.answer_clarification", tender)
+    answer = (answer or "").strip()
+    if not answer:
+        raise ValidationError({"answer": _("Write the answer.")})
+    if tender.status != TenderStatus.PUBLISHED or tender.submission_deadline_passed(_now()):
+        raise ActionRefused(_("Answers can be published only while the tender is open for bids."))
+    before = {"answer": clarification.answer}
+    clarification.answer = answer
+    clarification.answered_by = actor
+    clarification.answered_at = _now()
+    clarification.save(update_fields=["answer", "answered_by", "answered_at"])
+    audit_event_append(
+        action="tender.question_answered",
+        actor=actor,
+        obj=tender,
+        payload={"number": clarification.number, "before": before, "after": {"answer": answer}},
+    )
+    notify(
+        recipients=interested_vendors(tender),
+        kind="clarification.answered",
+        tender=tender,
+        context={"number": clarification.number},
+    )
+    return clarification
+
+
+# Addenda -----------------------------------------------------------------------------------------
+
+ADDENDUM_DEADLINES = (
+    ("new_clarification_deadline", "clarification_deadline"),
+    ("new_submission_deadline", "submission_deadline"),
+    ("new_opening_time", "opening_time"),
+)
+
+
+def _check_addendum(tender: Tender, addendum: Addendum, now: datetime.datetime) -> None:
+    errors: dict[str, list] = {}
+    for new_field, current_field in ADDENDUM_DEADLINES:
+        new_value = getattr(addendum, new_field)
+        if new_value is not None and new_value < getattr(tender, current_field):
+            errors.setdefault(new_field, []).append(_("An addendum can extend a deadline, never shorten it."))
+    if addendum.new_criteria is not None:
+        try:
+            _validate_criteria(addendum.new_criteria)
+            if not addendum.new_criteria:
+                raise ValidationError({"new_criteria": _("Give at least one criterion.")})
+        except ValidationError as error:
+            errors.setdefault("new_criteria", []).extend(error.messages)
+        except (KeyError, TypeError, ValueError, ArithmeticError):
+            errors.setdefault("new_criteria", []).append(
+                _("Each criterion needs a name in both languages and a weight.")
+            )
+    if errors:
+        raise ValidationError(errors)
+    if tender.status != TenderStatus.PUBLISHED or tender.submission_deadline_passed(now):
+        raise ActionRefused(_("Addenda can be issued only while the tender is open for bids."))
+
+
+@transaction.atomic
+def addendum_create(*, actor, tender: Tender, data: dict[str, Any], files: Iterable = ()) -> Addendum:
+    """Prepare an addendum; it is issued at once unless it changes the value or the criteria."""
+    tender = _locked(tender)
+    require_perm(actor, "procurement.add_addendum", tender)
+    number = (tender.addenda.aggregate(n=Max("number"))["n"] or 0) + 1
+    addendum = Addendum(tender=tender, number=number, created_by=actor)
+    for name in (
+        "summary_en", "summary_ar", "new_clarification_deadline", "new_submission_deadline", "new_opening_time",
+        "new_estimated_value", "new_criteria",
+    ):  # fmt: skip
+        if name in data:
+            setattr(addendum, name, data[name])
+    addendum.full_clean(exclude=["status"])
+    now = _now()
+    _check_addendum(tender, addendum, now)
+    addendum.save()
+    for title, uploaded in files:
+        _store_document(actor=actor, tender=tender, uploaded_file=uploaded, title=title, addendum=addendum)
+    audit_event_append(
+        action="tender.addendum_prepared",
+        actor=actor,
+        obj=addendum,
+        payload={"number": number, "after": model_snapshot(addendum)},
+    )
+    if addendum.needs_approval:
+        addendum.submit_for_approval()
+        addendum.save(update_fields=["status"])
+        notify(
+            recipients=tender_approvers(tender),
+            kind="addendum.pending_approval",
+            tender=tender,
+            context={"number": number},
+        )
+        return addendum
+    return _issue(tender, addendum, actor=actor, now=now)
+
+
+@transaction.atomic
+def addendum_approve(*, actor, addendum: Addendum) -> Addendum:
+    tender = _locked(addendum.tender_id)
+    addendum = Addendum.objects.select_for_update().get(pk=addendum.pk)
+    if actor is not None and actor.pk == addendum.created_by_id:
+        raise ActionRefused(_("You prepared this addendum, so someone else must approve it."))
+    require_perm(actor, "procurement.approve_addendum", addendum)
+    if addendum.status != AddendumStatus.PENDING_APPROVAL:
+        raise ActionRefused(_("This addendum is not waiting for approval."))
+    now = _now()
+    _check_addendum(tender, addendum, now)
+    return _issue(tender, addendum, actor=actor, now=now, approved_by=actor)
+
+
+def _issue(tender: Tender, addendum: Addendum, *, actor, now, approved_by=None) -> Addendum:
+    before = model_snapshot(tender)
+    before_criteria = _criteria_snapshot(tender)
+    addendum.issue(now=now, approved_by=approved_by)
+    addendum.save(update_fields=["status", "issued_at", "approved_by"])
+    changed: list[str] = []
+    for new_field, current_field in ADDENDUM_DEADLINES:
+        value = getattr(addendum, new_field)
+        if value is not None:
+            setattr(tender, current_field, value)
+            changed.append(current_field)
+    if addendum.new_estimated_value is not None:
+        tender.estimated_value = addendum.new_estimated_value
+        changed.append("estimated_value")
+    if changed:
+        tender.full_clean()
+        tender.save(update_fields=[*changed, "updated_at"])
+    if addendum.new_criteria is not None:
+        _replace_criteria(tender, addendum.new_criteria)
+    # Documents of the addendum replace the earlier documents with the same title.
+    for document in addendum.documents.all():
+        tender.documents.filter(title=document.title, superseded_by__isnull=True).exclude(pk=document.pk).update(
+            superseded_by=document
+        )
+    audit_event_append(
+        action="tender.addendum_issued",
+        actor=actor,
+        obj=tender,
+        payload={
+            "number": addendum.number,
+            "approved_by": approved_by.pk if approved_by else None,
+            "changes": {k: v for k, v in model_snapshot(tender).items() if before.get(k) != v and k in changed},
+            "criteria": (
+                {"before": before_criteria, "after": _criteria_snapshot(tender)} if addendum.new_criteria else None
+            ),
+        },
+    )
+    notify(
+        recipients=interested_vendors(tender) + tender_officers(tender),
+        kind="addendum.issued",
+        tender=tender,
+        context={"number": addendum.number},
+    )
+    return addendum
