@@ -125,6 +125,8 @@ is_tender_officer = is_officer & acts_for_object_agency
 can_see_internal_tenders = is_tender_officer | (is_approver & approves_for_tender) | is_auditor | is_administrator
 
 rules.add_perm("procurement.view_tender", tender_is_public | can_see_internal_tenders)
+rules.add_perm("procurement.view_clarification", is_administrator | is_auditor)
+rules.add_perm("procurement.view_addendum", is_administrator | is_auditor)
 rules.add_perm("procurement.view_tender_internals", can_see_internal_tenders)
 rules.add_perm("procurement.add_tender", is_officer)
 rules.add_perm("procurement.change_tender", is_tender_officer)

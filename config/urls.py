@@ -13,6 +13,8 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("accounts.urls")),
     path("", include("procurement.urls")),
     path("audit/", include("audit.urls")),
+    path("portal/", include("portal.urls")),
+    path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=True,
 )

@@ -10,7 +10,8 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import AGENCY_ROLES, Role
 from audit.models import AuditCheckpoint, AuditEvent
-from procurement.models import Agency, Phase, Programme
+from procurement.models import Addendum, Agency, Clarification, Phase, Programme, Tender
+from procurement.models.tenders import AddendumStatus, TenderStatus
 
 LIMIT = 10
 
@@ -24,12 +25,48 @@ def officer_panel(user: User, today: datetime.date) -> dict:
         .select_related("programme")
         .order_by("start_date", "pk")[:LIMIT]
     )
-    return {"programmes": list(programmes[:LIMIT]), "incomplete_phases": list(incomplete)}
+    tenders = Tender.objects.for_agency(user.agency_id).select_related("agency")
+    now = timezone.now()
+    return {
+        "programmes": list(programmes[:LIMIT]),
+        "incomplete_phases": list(incomplete),
+        "returned_tenders": list(
+            tenders.filter(status=TenderStatus.DRAFT).exclude(return_comments="").order_by("-updated_at")[:LIMIT]
+        ),
+        "drafts": list(tenders.filter(status=TenderStatus.DRAFT, return_comments="").order_by("-updated_at")[:LIMIT]),
+        "unanswered_questions": list(
+            Clarification.objects.filter(
+                tender__agency_id=user.agency_id,
+                tender__status=TenderStatus.PUBLISHED,
+                answered_at__isnull=True,
+            )
+            .select_related("tender")
+            .order_by("asked_at")[:LIMIT]
+        ),
+        "due_for_closing": list(tenders.due_for_closing(now).order_by("submission_deadline")[:LIMIT]),
+    }
 
 
 def approver_panel(user: User, today: datetime.date) -> dict:
     steered = user.steered_programmes.select_related("sponsor_agency").order_by("code")[:LIMIT]
-    return {"steered_programmes": list(steered)}
+    mine = Q(agency_id=user.agency_id) | Q(phase__programme__steering_committee=user)
+    pending = (
+        Tender.objects.filter(mine, status=TenderStatus.PENDING_APPROVAL)
+        .exclude(created_by=user)
+        .exclude(submitted_by=user)
+        .select_related("agency")
+        .distinct()
+        .order_by("updated_at")[:LIMIT]
+    )
+    addenda = (
+        Addendum.objects.filter(status=AddendumStatus.PENDING_APPROVAL)
+        .filter(Q(tender__agency_id=user.agency_id) | Q(tender__phase__programme__steering_committee=user))
+        .exclude(created_by=user)
+        .select_related("tender")
+        .distinct()
+        .order_by("created_at")[:LIMIT]
+    )
+    return {"steered_programmes": list(steered), "pending_tenders": list(pending), "pending_addenda": list(addenda)}
 
 
 def auditor_panel(user: User, now: datetime.datetime) -> dict:
@@ -80,5 +117,12 @@ def dashboard_for(user: User) -> dict:
     if user.has_role(Role.ADMINISTRATOR) or user.is_superuser:
         panels["administrator"] = administrator_panel(user)
     panels["committee"] = user.has_role(Role.COMMITTEE_MEMBER)
-    panels["vendor"] = user.has_role(Role.VENDOR_USER)
+    if user.has_role(Role.VENDOR_USER):
+        panels["vendor"] = {
+            "closing_soon": list(
+                Tender.objects.filter(status=TenderStatus.PUBLISHED, submission_deadline__gt=now)
+                .select_related("agency")
+                .order_by("submission_deadline", "id")[:LIMIT]
+            )
+        }
     return panels

@@ -9,10 +9,17 @@ def _tender_label(tender) -> str:
     return f"{tender.reference} — {tender.title}" if tender is not None else ""
 
 
+class _Params(dict):
+    """Formatting parameters; a detail that a notification lacks reads as an empty string."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
 def render_message(kind: str, tender, context: dict) -> tuple[str, str]:
     """(subject, body) for a notification of ``kind``."""
     label = _tender_label(tender)
-    params = {"tender": label, **{k: v for k, v in context.items() if isinstance(v, str | int)}}
+    params = _Params(tender=label, **{k: v for k, v in context.items() if isinstance(v, str | int)})
     messages = {
         "tender.submitted": (
             _("Tender %(tender)s awaits your approval") % params,
@@ -49,6 +56,14 @@ def render_message(kind: str, tender, context: dict) -> tuple[str, str]:
         "addendum.pending_approval": (
             _("Addendum %(number)s to %(tender)s awaits your approval") % params,
             _("Addendum %(number)s to the tender %(tender)s changes its value or criteria and needs approval.")
+            % params,
+        ),
+        "document.integrity_failed": (
+            _("A document of %(tender)s failed its integrity check") % params,
+            _(
+                "The stored file of “%(title)s” (tender %(tender)s) is missing or differs from the published "
+                "SHA-256. Downloads of it are refused until it is restored."
+            )
             % params,
         ),
         "addendum.issued": (

@@ -49,6 +49,9 @@ class Notification(models.Model):
 
     @property
     def link(self) -> str:
+        """The tender's internal page for its staff, its public page for everyone else (vendors)."""
         if self.tender is None:
             return ""
-        return self.context.get("link") or self.tender.get_absolute_url()
+        if self.recipient.has_perm("procurement.view_tender_internals", self.tender):
+            return self.tender.get_absolute_url()
+        return self.tender.get_public_url()

@@ -24,7 +24,8 @@ def notify(*, recipients: Iterable, kind: str, tender=None, context: dict | None
             send_notification_email.enqueue(notification.pk)
 
     if created:
-        transaction.on_commit(send)
+        # robust: a failing mail server must not turn a committed action into an error page.
+        transaction.on_commit(send, robust=True)
     return created
 
 

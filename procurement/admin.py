@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from procurement import services
-from procurement.models import Agency, Phase, Programme
+from procurement.models import Addendum, Agency, Clarification, Phase, Programme, Tender
 
 
 class ServiceBackedAdmin(admin.ModelAdmin):
@@ -70,3 +70,38 @@ class PhaseAdmin(ServiceBackedAdmin):
 
     def update(self, actor, obj, data):
         return services.phase_update(actor=actor, phase=obj, data=data)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Tenders move only through their workflow (the services); the admin shows them, never edits them."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Tender)
+class TenderAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "title_en", "agency", "status", "submission_deadline"]
+    list_filter = ["status", "method", "category"]
+    search_fields = ["=reference", "title_en", "title_ar"]
+    list_select_related = ["agency"]
+
+
+@admin.register(Clarification)
+class ClarificationAdmin(ReadOnlyAdmin):
+    list_display = ["tender", "number", "asked_at", "answered_at"]
+    list_select_related = ["tender"]
+
+
+@admin.register(Addendum)
+class AddendumAdmin(ReadOnlyAdmin):
+    list_display = ["tender", "number", "status", "issued_at"]
+    list_select_related = ["tender"]

@@ -7,6 +7,7 @@ Each public function is one transaction. A refusal raises ``PermissionDenied`` (
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -47,9 +48,44 @@ def _now() -> datetime.datetime:
     return timezone.now()
 
 
+class _RecordedRefusal(ActionRefused):
+    """A refusal that must stay in the audit log although the action's transaction is rolled back."""
+
+    def __init__(self, message: str, *, tender: Tender, actor, action: str, payload: dict):
+        super().__init__(message)
+        self.audit = {
+            "action": action,
+            "actor": actor,
+            "object_type": "procurement.tender",
+            "object_id": tender.pk,
+            "object_label": str(tender)[:255],
+            "scope": tender.audit_scope(),
+            "payload": payload,
+        }
+
+
+def _atomic_recording_refusals(service):
+    """Run ``service`` in one transaction; if it refuses with a _RecordedRefusal, roll back its work,
+    then write the refusal to the audit log in a transaction of its own and re-raise it."""
+
+    @functools.wraps(service)
+    def run(*args, **kwargs):
+        try:
+            with transaction.atomic():
+                return service(*args, **kwargs)
+        except _RecordedRefusal as refusal:
+            with transaction.atomic():
+                audit_event_append(**refusal.audit)
+            raise ActionRefused(refusal.message) from None
+
+    return run
+
+
 def _locked(tender: Tender | int) -> Tender:
     pk = tender.pk if isinstance(tender, Tender) else tender
-    return Tender.objects.select_for_update().select_related("phase__programme", "agency").get(pk=pk)
+    # of=("self",): lock the tender row only, not its agency, phase and programme (which other
+    # tenders share), so that work on one tender never queues behind work on another.
+    return Tender.objects.select_for_update(of=("self",)).select_related("phase__programme", "agency").get(pk=pk)
 
 
 def _refuse_state(tender: Tender, action: str) -> ActionRefused:
@@ -113,13 +149,42 @@ def _next_reference(agency, year: int) -> str:
     return f"{agency.code}-{year}-{counter.last_number:04d}"
 
 
+def _number(value: Decimal) -> str:
+    """90.00 → "90", 12.50 → "12.5"."""
+    text = f"{Decimal(value).normalize():f}"
+    return text
+
+
 def _validate_criteria(criteria: list[dict]) -> None:
+    """Each criterion complete and valid (names in both languages, a weight), the weights adding up to 100."""
     if not criteria:
         return
+    problems: list[str] = []
+    for index, item in enumerate(criteria, start=1):
+        if not isinstance(item, dict):
+            problems.append(_("Criterion %(n)s is not a criterion.") % {"n": index})
+            continue
+        try:
+            weight = Decimal(str(item.get("weight", "")))
+        except ArithmeticError:
+            weight = None
+        candidate = TenderCriterion(
+            name_en=str(item.get("name_en") or "").strip(),
+            name_ar=str(item.get("name_ar") or "").strip(),
+            weight=weight,
+        )
+        try:
+            candidate.clean_fields(exclude=["tender", "description_en", "description_ar", "order"])
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                label = TenderCriterion._meta.get_field(field).verbose_name
+                problems.extend(f"{_('Criterion %(n)s') % {'n': index}} — {label}: {m}" for m in messages)
+    if problems:
+        raise ValidationError({"criteria": problems})
     total = sum((Decimal(str(c["weight"])) for c in criteria), Decimal("0"))
     if total != 100:
         raise ValidationError(
-            {"criteria": _("The criteria weights must add up to 100 (now %(total)s).") % {"total": f"{total:g}"}}
+            {"criteria": _("The criteria weights must add up to 100 (now %(total)s).") % {"total": _number(total)}}
         )
 
 
@@ -158,7 +223,7 @@ def tender_create(*, actor, phase: Phase, data: dict[str, Any], criteria: list[d
     tender.reference = "PENDING"
     tender.full_clean(exclude=["reference"])
     _validate_criteria(criteria or [])
-    year = timezone.localdate().year
+    year = timezone.localtime(_now()).year
     tender.reference = _next_reference(tender.agency, year)
     tender.save()
     _replace_criteria(tender, criteria or [])
@@ -200,6 +265,12 @@ def tender_update(*, actor, tender: Tender, data: dict[str, Any], criteria: list
     return tender
 
 
+def _delete_files(documents: list[TenderDocument]) -> None:
+    """Remove files written by a transaction that is being rolled back (storage is not transactional)."""
+    for document in documents:
+        document.file.storage.delete(document.file.name)
+
+
 def _store_document(*, actor, tender: Tender, uploaded_file, title: str, addendum=None) -> TenderDocument:
     facts = inspect_upload(uploaded_file)
     document = TenderDocument(
@@ -213,7 +284,11 @@ def _store_document(*, actor, tender: Tender, uploaded_file, title: str, addendu
         uploaded_by=actor,
     )
     document.file.save("upload", uploaded_file, save=False)
-    document.save()
+    try:
+        document.save()
+    except Exception:
+        _delete_files([document])
+        raise
     audit_event_append(
         action="tender.document_added",
         actor=actor,
@@ -245,7 +320,33 @@ def tender_document_download_record(*, user, document: TenderDocument) -> None:
     """Remember who downloaded what, so that they hear about every addendum."""
     if user is None or not user.is_authenticated:
         return
-    TenderDocumentDownload.objects.create(document=document, tender_id=document.tender_id, user=user)
+    TenderDocumentDownload.objects.get_or_create(
+        document=document, user=user, defaults={"tender_id": document.tender_id}
+    )
+
+
+@transaction.atomic
+def tender_document_integrity_failure_record(*, user, document: TenderDocument, problem: str, found: str) -> None:
+    """A stored document is missing or no longer the one published: record it and tell the agency."""
+    tender = document.tender
+    audit_event_append(
+        action="tender.document_integrity_failed",
+        actor=user,
+        obj=document,
+        payload={
+            "document_id": document.pk,
+            "file": document.file.name,
+            "problem": problem,
+            "expected_sha256": document.sha256,
+            "found_sha256": found,
+        },
+    )
+    notify(
+        recipients=tender_officers(tender),
+        kind="document.integrity_failed",
+        tender=tender,
+        context={"title": document.title},
+    )
 
 
 # Transitions -------------------------------------------------------------------------------------
@@ -265,21 +366,19 @@ def tender_submit_for_approval(*, actor, tender: Tender) -> Tender:
     return tender
 
 
-@transaction.atomic
+@_atomic_recording_refusals
 def tender_approve(*, actor, tender: Tender) -> Tender:
     """The steering committee approves: the tender is published at once, by the server's clock."""
     tender = _locked(tender)
-    if (
-        tender.status == TenderStatus.PENDING_APPROVAL
-        and actor is not None
-        and actor.pk
-        in (
-            tender.created_by_id,
-            tender.submitted_by_id,
+    preparers = (tender.created_by_id, tender.submitted_by_id)
+    if tender.status == TenderStatus.PENDING_APPROVAL and actor is not None and actor.pk in preparers:
+        raise _RecordedRefusal(
+            _("You prepared or submitted this tender, so someone else must approve it."),
+            tender=tender,
+            actor=actor,
+            action="tender.approval_refused",
+            payload={"reason": "four eyes"},
         )
-    ):
-        audit_event_append(action="tender.approval_refused", actor=actor, obj=tender, payload={"reason": "four eyes"})
-        raise ActionRefused(_("You prepared or submitted this tender, so someone else must approve it."))
     require_perm(actor, "procurement.approve_tender", tender)
     now = _now()
     if tender.status == TenderStatus.PENDING_APPROVAL:
@@ -381,7 +480,7 @@ def advance_deadlines(*, now: datetime.datetime | None = None) -> list[str]:
     for pk in candidate_ids:
         with transaction.atomic():
             tender = (
-                Tender.objects.select_for_update(skip_locked=True)
+                Tender.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("phase__programme", "agency")
                 .filter(pk=pk, status=TenderStatus.PUBLISHED, submission_deadline__lte=now)
                 .first()
@@ -396,7 +495,7 @@ def advance_deadlines(*, now: datetime.datetime | None = None) -> list[str]:
 # Clarifications ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@_atomic_recording_refusals
 def clarification_ask(*, actor, tender: Tender, question: str) -> Clarification:
     tender = _locked(tender)
     require_perm(actor, "procurement.ask_clarification", tender)
@@ -405,10 +504,13 @@ def clarification_ask(*, actor, tender: Tender, question: str) -> Clarification:
         raise ValidationError({"question": _("Write your question.")})
     now = _now()
     if not tender.questions_open(now):
-        audit_event_append(
-            action="tender.question_refused", actor=actor, obj=tender, payload={"reason": "clarification deadline"}
+        raise _RecordedRefusal(
+            _("Questions on this tender closed at its clarification deadline."),
+            tender=tender,
+            actor=actor,
+            action="tender.question_refused",
+            payload={"reason": "clarification deadline", "deadline": tender.clarification_deadline},
         )
-        raise ActionRefused(_("Questions on this tender closed at its clarification deadline."))
     number = (tender.clarifications.aggregate(n=Max("number"))["n"] or 0) + 1
     clarification = Clarification.objects.create(tender=tender, number=number, question=question, asked_by=actor)
     audit_event_append(
@@ -499,9 +601,19 @@ def addendum_create(*, actor, tender: Tender, data: dict[str, Any], files: Itera
     addendum.full_clean(exclude=["status"])
     now = _now()
     _check_addendum(tender, addendum, now)
+    files = list(files)
+    for _title, uploaded in files:
+        inspect_upload(uploaded)  # refuse a bad file before anything is written
     addendum.save()
-    for title, uploaded in files:
-        _store_document(actor=actor, tender=tender, uploaded_file=uploaded, title=title, addendum=addendum)
+    stored: list[TenderDocument] = []
+    try:
+        for title, uploaded in files:
+            stored.append(
+                _store_document(actor=actor, tender=tender, uploaded_file=uploaded, title=title, addendum=addendum)
+            )
+    except Exception:
+        _delete_files(stored)
+        raise
     audit_event_append(
         action="tender.addendum_prepared",
         actor=actor,

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "vendors",
     "contracts",
     "notifications",
+    "portal",
 ]
 
 MIDDLEWARE = [

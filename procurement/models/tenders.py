@@ -98,6 +98,14 @@ def minimum_periods() -> dict[str, datetime.timedelta]:
     return {key: datetime.timedelta(days=value) for key, value in periods.items()}
 
 
+class ProtectedStateMixin(FSMModelMixin):
+    """Validation never writes the protected state field back (django-fsm-2 forbids direct assignment)."""
+
+    def clean_fields(self, exclude=None) -> None:
+        exclude = set(exclude or ()) | {"status"}
+        super().clean_fields(exclude=exclude)
+
+
 class TenderQuerySet(models.QuerySet):
     def public(self) -> TenderQuerySet:
         """What the portal may show: published at some point, never drafts or pending ones."""
@@ -110,7 +118,7 @@ class TenderQuerySet(models.QuerySet):
         return self.filter(status=TenderStatus.PUBLISHED, submission_deadline__lte=now)
 
 
-class Tender(FSMModelMixin, models.Model):
+class Tender(ProtectedStateMixin, models.Model):
     phase = models.ForeignKey(Phase, verbose_name=_("phase"), on_delete=models.PROTECT, related_name="tenders")
     agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="tenders")
     reference = models.CharField(_("reference"), max_length=40, unique=True, editable=False)
@@ -222,7 +230,7 @@ class Tender(FSMModelMixin, models.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.status in PUBLIC_STATES or (self.status == TenderStatus.CANCELLED and self.published_at)
+        return self.status in PUBLIC_STATES or (self.status == TenderStatus.CANCELLED and self.published_at is not None)
 
     # Facts decided by the server's clock ---------------------------------------------------------
 
@@ -249,7 +257,7 @@ class Tender(FSMModelMixin, models.Model):
             if tw + fw != 100:
                 errors.setdefault("financial_weight", []).append(
                     _("The technical and financial weights must add up to 100 (now %(total)s).")
-                    % {"total": f"{tw + fw:g}"}
+                    % {"total": f"{Decimal(tw + fw).normalize():f}"}
                 )
         if self.phase_id and self.agency_id is None:
             errors.setdefault("agency", []).append(_("Choose the agency that runs the tender."))
@@ -301,9 +309,10 @@ class Tender(FSMModelMixin, models.Model):
                 total = sum((c.weight for c in criteria), Decimal("0"))
                 if total != 100:
                     problems.append(
-                        _("The criteria weights must add up to 100 (now %(total)s).") % {"total": f"{total:g}"}
+                        _("The criteria weights must add up to 100 (now %(total)s).")
+                        % {"total": f"{total.normalize():f}"}
                     )
-        if not self.documents.filter(superseded_by__isnull=True).exists():
+        if not self.documents.current().exists():
             problems.append(_("Attach at least one tender document."))
         return problems
 
@@ -399,6 +408,16 @@ def document_upload_to(instance: TenderDocument, filename: str) -> str:
     return f"tenders/{instance.tender_id}/{uuid.uuid4().hex}"
 
 
+class TenderDocumentQuerySet(models.QuerySet):
+    def published(self) -> TenderDocumentQuerySet:
+        """The tender's own documents and those of issued addenda — never of an addendum in preparation."""
+        return self.filter(Q(addendum__isnull=True) | Q(addendum__status=AddendumStatus.ISSUED))
+
+    def current(self) -> TenderDocumentQuerySet:
+        """Published and not replaced by a later version."""
+        return self.published().filter(superseded_by__isnull=True)
+
+
 class TenderDocument(models.Model):
     tender = models.ForeignKey(Tender, on_delete=models.PROTECT, related_name="documents")
     addendum = models.ForeignKey("Addendum", on_delete=models.PROTECT, null=True, blank=True, related_name="documents")
@@ -413,6 +432,8 @@ class TenderDocument(models.Model):
     )
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    objects = TenderDocumentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("tender document")
@@ -436,6 +457,7 @@ class TenderDocumentDownload(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["tender", "user"], name="tender_download_user")]
+        constraints = [models.UniqueConstraint(fields=["document", "user"], name="tender_download_once_per_user")]
 
     def __str__(self) -> str:
         return f"{self.user_id} ↓ {self.document_id}"
@@ -479,7 +501,7 @@ class AddendumStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
-class Addendum(FSMModelMixin, models.Model):
+class Addendum(ProtectedStateMixin, models.Model):
     """A numbered change to a published tender: documents, clarified terms, extended deadlines, and
     (with the steering committee's approval) the estimated value or the criteria."""
 

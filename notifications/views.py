@@ -1,0 +1,34 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.pagination import keyset_page
+from notifications.models import Notification
+from notifications.services import notification_mark_read
+
+
+@login_required
+def notification_list(request):
+    """The signed-in person's notifications, newest first; only their own, ever."""
+    queryset = Notification.objects.for_user(request.user).select_related("tender__agency")
+    page = keyset_page(
+        queryset,
+        key="id",
+        descending=True,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        size=25,
+        to_python=int,
+    )
+    return render(request, "notifications/list.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notification_mark_all_read(request):
+    ids = request.POST.getlist("notification")
+    count = notification_mark_read(user=request.user, notification_ids=[int(i) for i in ids if i.isdigit()])
+    messages.success(request, _("%(count)s notification(s) marked as read.") % {"count": count})
+    return redirect("notifications:list")
