@@ -113,7 +113,7 @@ def workflow_mermaid(graph: WorkflowGraph | None = None) -> str:
 #: Where a tender ends when it does not go the whole way; drawn in a row under the main path.
 SIDE_STATES = (TenderStatus.CANCELLED.value, TenderStatus.UNSUCCESSFUL.value)
 
-NODE_WIDTH = 124
+NODE_WIDTH = 150
 NODE_HEIGHT = 52
 COLUMN_GAP = 96
 MARGIN = 24
