@@ -3,6 +3,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEvent
+from core.filters import BoundedDateFilter
 
 
 class AuditEventFilter(django_filters.FilterSet):
@@ -10,13 +11,13 @@ class AuditEventFilter(django_filters.FilterSet):
     actor = django_filters.CharFilter(label=_("Actor e-mail"), field_name="actor_label", lookup_expr="iexact")
     object_type = django_filters.CharFilter(label=_("Object type"), lookup_expr="exact")
     programme_id = django_filters.NumberFilter(label=_("Programme id"))
-    since = django_filters.DateFilter(
+    since = BoundedDateFilter(
         label=_("From date"),
         field_name="occurred_at",
         lookup_expr="date__gte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    until = django_filters.DateFilter(
+    until = BoundedDateFilter(
         label=_("To date"),
         field_name="occurred_at",
         lookup_expr="date__lte",

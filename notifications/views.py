@@ -1,3 +1,5 @@
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -29,6 +31,8 @@ def notification_list(request):
 @require_POST
 def notification_mark_all_read(request):
     ids = request.POST.getlist("notification")
-    count = notification_mark_read(user=request.user, notification_ids=[int(i) for i in ids if i.isdigit()])
+    # ASCII digits only, within the range of a database id (str.isdigit() also accepts "١٢٣").
+    valid = [int(i) for i in ids if re.fullmatch(r"[0-9]{1,18}", i)]
+    count = notification_mark_read(user=request.user, notification_ids=valid)
     messages.success(request, _("%(count)s notification(s) marked as read.") % {"count": count})
     return redirect("notifications:list")

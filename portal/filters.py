@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.filters import BoundedDateFilter
 from portal.forms import DateInput, PhaseChoiceField
 from procurement.models import Agency, Phase, Tender
 from procurement.models.tenders import PUBLIC_STATES, ProcurementCategory, ProcurementMethod, TenderStatus
@@ -56,12 +57,8 @@ class PortalTenderFilter(django_filters.FilterSet):
     value_max = django_filters.NumberFilter(
         label=_("Estimated value up to"), field_name="estimated_value", lookup_expr="lte", min_value=0
     )
-    closing_from = django_filters.DateFilter(
-        label=_("Closing on or after"), method="closing_on_or_after", widget=DateInput
-    )
-    closing_to = django_filters.DateFilter(
-        label=_("Closing on or before"), method="closing_on_or_before", widget=DateInput
-    )
+    closing_from = BoundedDateFilter(label=_("Closing on or after"), method="closing_on_or_after", widget=DateInput)
+    closing_to = BoundedDateFilter(label=_("Closing on or before"), method="closing_on_or_before", widget=DateInput)
 
     class Meta:
         model = Tender

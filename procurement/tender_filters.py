@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
+from core.filters import BoundedDateFilter
 from procurement.models import Agency, Phase, Programme, Tender
 from procurement.models.tenders import ProcurementCategory, ProcurementMethod, TenderStatus
 
@@ -84,10 +85,10 @@ class TenderFilter(django_filters.FilterSet):
     value_max = django_filters.NumberFilter(
         label=_("Estimated value up to"), field_name="estimated_value", lookup_expr="lte", min_value=0
     )
-    deadline_from = django_filters.DateFilter(
+    deadline_from = BoundedDateFilter(
         label=_("Submission deadline from"), method="deadline_on_or_after", widget=DateInput()
     )
-    deadline_to = django_filters.DateFilter(
+    deadline_to = BoundedDateFilter(
         label=_("Submission deadline to"), method="deadline_on_or_before", widget=DateInput()
     )
 
