@@ -3,7 +3,7 @@ import re
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core.pagination import keyset_page
@@ -34,5 +34,9 @@ def notification_mark_all_read(request):
     # ASCII digits only, within the range of a database id (str.isdigit() also accepts "١٢٣").
     valid = [int(i) for i in ids if re.fullmatch(r"[0-9]{1,18}", i)]
     count = notification_mark_read(user=request.user, notification_ids=valid)
-    messages.success(request, _("%(count)s notification(s) marked as read.") % {"count": count})
+    messages.success(
+        request,
+        ngettext("%(count)s notification marked as read.", "%(count)s notifications marked as read.", count)
+        % {"count": count},
+    )
     return redirect("notifications:list")

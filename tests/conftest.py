@@ -63,3 +63,13 @@ def programme(agency, approver):
     programme = ProgrammeFactory(code="NEGP", sponsor_agency=agency)
     programme.steering_committee.set([approver])
     return programme
+
+
+@pytest.fixture(autouse=True)
+def _reset_language():
+    """A test that switches to Arabic must not leave the next test speaking Arabic."""
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

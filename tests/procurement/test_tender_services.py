@@ -50,10 +50,6 @@ pytestmark = pytest.mark.django_db
 
 DAY = datetime.timedelta(days=1)
 
-ARABIC_CATALOGUE_GAP = (
-    "locale/ar/LC_MESSAGES/django.po has no translations of the notification messages "
-    "(notifications/messages.py) yet, so Arabic-preferring people get the English wording"
-)
 INTRUDERS = ["other_officer", "vendor_user", "auditor", "committee_member"]
 ARABIC_LETTER = re.compile(r"[\u0600-\u06FF]")
 
@@ -381,7 +377,6 @@ class TestSubmitForApproval:
         assert message.subject == f"Tender {draft.reference} — {draft.title_en} awaits your approval"
         assert Notification.objects.get(recipient=approver).emailed_at is not None
 
-    @pytest.mark.xfail(strict=False, reason=ARABIC_CATALOGUE_GAP)
     def test_an_arabic_speaking_approver_gets_the_e_mail_in_arabic(
         self, officer, approver, draft, django_capture_on_commit_callbacks
     ):
