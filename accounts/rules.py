@@ -166,3 +166,58 @@ for app_label in ("procurement", "accounts", "auth", "audit"):
 
 # Dashboards.
 rules.add_perm("core.view_dashboard", is_signed_in)
+
+# Vendors. The object is the vendor (for the list: nothing); for lifting, the debarment.
+
+
+def _vendor_membership_of(user):
+    """The user's membership of a vendor, if any (a person works for at most one vendor)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return None
+    from vendors.models import VendorMembership
+
+    return VendorMembership.objects.filter(user=user).first()
+
+
+@rules.predicate
+def is_member_of_vendor(user, vendor) -> bool:
+    membership = _vendor_membership_of(user)
+    return vendor is not None and membership is not None and membership.vendor_id == vendor.pk
+
+
+@rules.predicate
+def administers_vendor(user, vendor) -> bool:
+    membership = _vendor_membership_of(user)
+    return (
+        vendor is not None
+        and membership is not None
+        and membership.vendor_id == vendor.pk
+        and membership.is_administrator
+    )
+
+
+@rules.predicate
+def decided_debarment(user, debarment) -> bool:
+    """Four eyes: whoever decided a debarment never lifts it."""
+    return debarment is not None and user.pk == debarment.decided_by_id
+
+
+can_see_all_vendors = is_officer | is_approver | is_auditor | is_administrator
+
+rules.add_perm("vendors.view_vendor", (is_vendor_user & is_member_of_vendor) | can_see_all_vendors)
+rules.add_perm("vendors.change_vendor", is_vendor_user & administers_vendor)
+rules.add_perm("vendors.upload_vendor_document", is_vendor_user & is_member_of_vendor)
+rules.add_perm("vendors.delete_vendor", rules.always_deny)
+rules.add_perm("vendors.verify_vendor", is_officer)
+rules.add_perm("vendors.suspend_vendor", is_officer)
+rules.add_perm("vendors.reinstate_vendor", is_officer)
+# Debarment excludes a company from all public procurement: the steering committee's decision.
+rules.add_perm("vendors.debar_vendor", is_approver)
+rules.add_perm("vendors.lift_debarment", is_approver & ~decided_debarment)
+rules.add_perm("vendors.view_debarment", rules.always_allow)
+
+# The administration site's read-only vendor pages.
+rules.add_perm("vendors", is_administrator)
+rules.add_perm("notifications", rules.always_deny)
+rules.add_perm("vendors.view_vendordocument", is_administrator | is_auditor)
+rules.add_perm("vendors.view_vendorcategory", rules.always_allow)

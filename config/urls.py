@@ -16,5 +16,6 @@ urlpatterns += i18n_patterns(
     path("portal/", include("portal.urls")),
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
+    path("vendors/", include("vendors.urls")),
     prefix_default_language=True,
 )

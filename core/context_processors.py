@@ -18,10 +18,16 @@ def navigation(request) -> dict:
         ("procurement:agency_list", "agencies"),
     ]
     unread = 0
+    if user is None or not user.is_authenticated:
+        items.append(("vendors:register", "register"))
     if user is not None and user.is_authenticated:
         items.insert(1, ("core:dashboard", "dashboard"))
         if user.has_role("procurement_officer") or user.has_role("approver") or user.has_perm("audit.view_auditevent"):
             items.insert(3, ("procurement:tender_list", "agency_tenders"))
+        if user.has_role("vendor_user"):
+            items.append(("vendors:my_company", "my_company"))
+        if user.has_role("procurement_officer") or user.has_role("approver") or user.has_perm("audit.view_auditevent"):
+            items.append(("vendors:vendor_list", "vendors"))
         if user.has_perm("audit.view_auditevent"):
             items.append(("audit:event_list", "audit"))
         items.append(("notifications:list", "notifications"))

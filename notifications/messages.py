@@ -70,5 +70,29 @@ def render_message(kind: str, tender, context: dict) -> tuple[str, str]:
             _("Addendum %(number)s to %(tender)s was issued") % params,
             _("Addendum %(number)s to the tender %(tender)s was issued. Read it before you bid.") % params,
         ),
+        "vendor.verified": (
+            _("%(vendor)s is verified") % params,
+            _("An officer verified %(vendor)s. It can now bid while its mandatory documents are current.") % params,
+        ),
+        "vendor.suspended": (
+            _("%(vendor)s is suspended") % params,
+            _("%(vendor)s was suspended and cannot bid. Reason: %(reason)s") % params,
+        ),
+        "vendor.reinstated": (
+            _("%(vendor)s is reinstated") % params,
+            _("The suspension of %(vendor)s was ended; it can bid again.") % params,
+        ),
+        "vendor.debarred": (
+            _("%(vendor)s is debarred") % params,
+            _("%(vendor)s was debarred from public procurement (%(legal_reference)s). Reason: %(reason)s") % params,
+        ),
+        "vendor.debarment_lifted": (
+            _("The debarment of %(vendor)s was lifted") % params,
+            _("The debarment of %(vendor)s was lifted.") % params,
+        ),
+        "vendor.colleague_joined": (
+            _("%(person)s joined %(vendor)s") % params,
+            _("%(person)s accepted your invitation and now acts for %(vendor)s.") % params,
+        ),
     }
     return messages.get(kind, (kind, label))

@@ -204,6 +204,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.LOG_LEVEL},
+    # One line per task start and end is noise; failures are still logged.
+    "loggers": {"django_tasks": {"level": "WARNING"}},
 }
 
 # Tenders: the shortest periods the law allows, in days (configurable per deployment).

@@ -12,6 +12,7 @@ from accounts.services import user_create, user_set_roles
 from audit.services import audit_checkpoint_create
 from core import demo_data
 from core.demo_tenders import seed_demo_tenders
+from core.demo_vendors import seed_demo_vendors
 from procurement import services
 from procurement.models import Agency, Programme
 
@@ -43,6 +44,11 @@ class Command(BaseCommand):
         )
         if tenders:
             self.stdout.write(f"Created {tenders} demo tender(s).")
+        vendors = seed_demo_vendors(
+            officer=User.objects.get(email="officer@demo.gov"), approver=User.objects.get(email="approver@demo.gov")
+        )
+        if vendors:
+            self.stdout.write(f"Created {vendors} demo vendor(s).")
         return audit_checkpoint_create()
 
     def _account(self, email, name, name_ar, agency_code, roles, staff, *, actor, agencies=None):
@@ -102,3 +108,4 @@ class Command(BaseCommand):
         for email, name, _name_ar, agency, roles, _staff in demo_data.ACCOUNTS:
             where = f" — {agency}" if agency else ""
             self.stdout.write(f"  {email:<22} {', '.join(roles)}{where}  ({name})")
+        self.stdout.write("  vendor2@ / vendor3@ / vendor4@demo.gov: pending, suspended and debarred companies")
