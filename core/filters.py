@@ -15,7 +15,7 @@ class BoundedDateField(forms.DateField):
     """A date that time-zone arithmetic (start of day, next day) can never push out of range."""
 
     default_validators = [
-        MinValueValidator(EARLIEST_DATE, message=_("Enter a date after 1900.")),
+        MinValueValidator(EARLIEST_DATE, message=_("Enter a date on or after 1 January 1900.")),
         MaxValueValidator(LATEST_DATE, message=_("Enter a date before the year 9999.")),
     ]
 

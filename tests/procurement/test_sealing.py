@@ -229,7 +229,12 @@ def test_recovery_share_is_printable_and_catches_typos(material):
     retyped = "\n".join([lines[0].lower(), *lines[1:3], "  " + lines[3].lower().replace("-", " "), lines[4].lower()])
     assert sealing.parse_recovery_share("\n" + retyped + "\n", tender_reference=TENDER).index == 4
     share_line = lines[3]
-    typo = share_line[:-1] + ("A" if share_line[-1] != "A" else "B")
+    # Change the first character of the share itself: the last one may only carry base32 padding bits.
+    position = share_line.index(":") + 1
+    while share_line[position] == " ":
+        position += 1
+    replacement = "A" if share_line[position] != "A" else "B"
+    typo = share_line[:position] + replacement + share_line[position + 1 :]
     with pytest.raises(FormatError, match="check"):
         sealing.parse_recovery_share("\n".join([*lines[:3], typo, lines[4]]), tender_reference=TENDER)
     with pytest.raises(InvalidShares):
