@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from procurement import services
 from procurement.models import Addendum, Agency, Clarification, Phase, Programme, Tender
 
@@ -70,21 +71,6 @@ class PhaseAdmin(ServiceBackedAdmin):
 
     def update(self, actor, obj, data):
         return services.phase_update(actor=actor, phase=obj, data=data)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Tenders move only through their workflow (the services); the admin shows them, never edits them."""
-
-    show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Tender)

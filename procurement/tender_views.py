@@ -23,6 +23,8 @@ from audit.models import AuditEvent
 from core.exceptions import ActionRefused
 from core.i18n import is_arabic, localized
 from core.pagination import keyset_page
+from core.views_support import require as _require
+from core.views_support import run_service as _run_service
 from procurement import tender_services as services
 from procurement.models import Addendum, Clarification, Tender
 from procurement.models.tenders import AddendumStatus, TenderStatus
@@ -56,11 +58,6 @@ HISTORY_LIMIT = 100
 ASKER_ACTIONS = frozenset({"tender.question_asked", "tender.question_refused"})
 
 
-def _require(request, permission: str, obj=None) -> None:
-    if not request.user.has_perm(permission, obj):
-        raise PermissionDenied
-
-
 def _require_tender_staff(request) -> None:
     if tenders_listed_for(request.user) is None:
         raise PermissionDenied
@@ -69,21 +66,6 @@ def _require_tender_staff(request) -> None:
 def _tender(pk: int) -> Tender:
     related = ("agency", "phase__programme", "created_by", "submitted_by", "approved_by")
     return get_object_or_404(Tender.objects.select_related(*related), pk=pk)
-
-
-def _run_service(form, call, *, fallback_field: str | None = None):
-    """Call a service; what it refuses goes back onto the form, which keeps what was typed."""
-    try:
-        return call()
-    except ValidationError as error:
-        if hasattr(error, "error_dict"):
-            for field, errors in error.error_dict.items():
-                form.add_error(field if field in form.fields else fallback_field, errors)
-        else:
-            form.add_error(fallback_field, error)
-    except ActionRefused as refused:
-        form.add_error(None, refused.message)
-    return None
 
 
 def _has_errors(form, *formsets) -> bool:

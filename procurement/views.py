@@ -4,37 +4,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.i18n import is_arabic
 from core.pagination import keyset_page
+from core.views_support import require as _require
+from core.views_support import run_service as _run_service
 from procurement import services
 from procurement.filters import AgencyFilter, ProgrammeFilter
 from procurement.forms import AgencyForm, PhaseForm, ProgrammeForm
 from procurement.models import Agency, Phase, Programme
 from procurement.selectors import programme_budget_chart, programme_timeline
-
-
-def _require(request, permission: str, obj=None) -> None:
-    if not request.user.has_perm(permission, obj):
-        raise PermissionDenied
-
-
-def _run_service(form, call):
-    """Call a service; a ValidationError it raises (e.g. a race) goes back onto the form."""
-    try:
-        return call()
-    except ValidationError as error:
-        if hasattr(error, "error_dict"):
-            for field, errors in error.error_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, error)
-        return None
-
 
 # Agencies -----------------------------------------------------------------------------------------
 

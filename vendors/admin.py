@@ -1,21 +1,7 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from vendors.models import Debarment, Vendor, VendorCategory, VendorDocument
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Vendors move only through their verification workflow (the services); the admin only shows them."""
-
-    show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Vendor)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,6 +19,8 @@ from django_fsm import can_proceed
 
 from core.exceptions import ActionRefused
 from core.pagination import keyset_page
+from core.views_support import require as _require
+from core.views_support import run_service as _run_service
 from vendors import services
 from vendors.filters import VendorFilter
 from vendors.forms import (
@@ -32,26 +34,6 @@ from vendors.forms import (
 from vendors.models import MANDATORY_KINDS, Debarment, DocumentKind, Vendor, VendorDocument, VendorMembership
 
 PAGE_SIZE = 25
-
-
-def _require(request, permission: str, obj=None) -> None:
-    if not request.user.has_perm(permission, obj):
-        raise PermissionDenied
-
-
-def _run_service(form, call, *, fallback_field: str | None = None):
-    """Call a service; what it refuses goes back onto the form, which keeps what was typed."""
-    try:
-        return call()
-    except ActionRefused as refusal:
-        form.add_error(None, refusal.message)
-    except ValidationError as error:
-        if hasattr(error, "error_dict"):
-            for field, errors in error.error_dict.items():
-                form.add_error(field if field in form.fields else fallback_field, errors)
-        else:
-            form.add_error(fallback_field, error)
-    return None
 
 
 # Registration (public) ---------------------------------------------------------------------------
