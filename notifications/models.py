@@ -47,11 +47,25 @@ class Notification(models.Model):
     def body(self) -> str:
         return render_message(self.kind, self.tender, self.context)[1]
 
+    def _vendor_link(self) -> str:
+        """Vendor notifications lead members to their company page and staff to the vendor's record."""
+        vendor_id = self.context.get("vendor_id")
+        if not self.kind.startswith("vendor.") or not isinstance(vendor_id, int):
+            return ""
+        from django.urls import NoReverseMatch, reverse
+
+        try:
+            if getattr(getattr(self.recipient, "vendor_membership", None), "vendor_id", None) == vendor_id:
+                return reverse("vendors:company", args=[vendor_id])
+            return reverse("vendors:vendor_detail", args=[vendor_id])
+        except NoReverseMatch:
+            return ""
+
     @property
     def link(self) -> str:
         """The tender's internal page for its staff, its public page for everyone else (vendors)."""
         if self.tender is None:
-            return ""
+            return self._vendor_link()
         if self.recipient.has_perm("procurement.view_tender_internals", self.tender):
             return self.tender.get_absolute_url()
         return self.tender.get_public_url()

@@ -79,3 +79,17 @@ def test_notifications_page_needs_sign_in(client, db):
     response = client.get("/en/notifications/")
     assert response.status_code == 302
     assert "/accounts/sign-in/" in response["Location"]
+
+
+def test_vendor_notifications_link_members_to_their_company_page(db, officer, django_capture_on_commit_callbacks):
+    from tests.vendors.factories import VendorFactory, member, with_documents
+    from vendors import services as vendor_services
+
+    vendor = VendorFactory()
+    administrator = member(vendor, administrator=True)
+    with_documents(vendor, uploaded_by=administrator)
+    with django_capture_on_commit_callbacks(execute=True):
+        vendor_services.vendor_verify(actor=officer, vendor=vendor)
+
+    notification = Notification.objects.get(recipient=administrator, kind="vendor.verified")
+    assert notification.link == f"/en/vendors/company/{vendor.pk}/"

@@ -100,7 +100,7 @@ def _notify_vendor(vendor: Vendor, kind: str, recipients: list[User] | None = No
     notify(
         recipients=recipients if recipients is not None else vendor_members(vendor),
         kind=kind,
-        context={"vendor": vendor.legal_name, **context},
+        context={"vendor": vendor.legal_name, "vendor_id": vendor.pk, **context},
     )
 
 
