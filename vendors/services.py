@@ -16,6 +16,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -522,3 +523,34 @@ def vendor_debarment_lift(*, actor, debarment: Debarment) -> Debarment:
     _record(vendor, actor=actor, name="debarment_lifted", source=source, target=target, debarment=debarment.pk)
     _notify_vendor(vendor, "vendor.debarment_lifted")
     return debarment
+
+
+def _still_debarred(vendor: Vendor, today: datetime.date) -> bool:
+    return (
+        vendor.debarments.filter(lifted_at__isnull=True)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        .exists()
+    )
+
+
+def end_expired_debarments(today: datetime.date) -> list[Vendor]:
+    """Return to verified (or suspended, if documents lapsed) every debarred vendor whose debarment
+    periods have all ended before ``today``. Safe to run any number of times; one transaction per vendor."""
+    ended: list[Vendor] = []
+    candidates = Vendor.objects.filter(status=VendorStatus.DEBARRED).order_by("pk").values_list("pk", flat=True)
+    for pk in candidates:
+        with transaction.atomic():
+            vendor = _locked(pk)
+            if vendor.status != VendorStatus.DEBARRED or _still_debarred(vendor, today):
+                continue
+            source, target = _transition(
+                vendor,
+                vendor.end_debarment,
+                _("reinstated"),
+                documents_current=vendor.mandatory_documents_current(today),
+            )
+            vendor.save(update_fields=["status", "suspension_reason"])
+            _record(vendor, actor=None, name="debarment_ended", source=source, target=target, on=today)
+            _notify_vendor(vendor, "vendor.debarment_lifted")
+            ended.append(vendor)
+    return ended

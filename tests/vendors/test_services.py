@@ -575,3 +575,24 @@ def test_may_bid_only_when_verified_with_unexpired_documents_and_no_active_debar
     assert vendor.may_bid(today)
     assert not vendor.may_bid(today + 10 * DAY)
     assert vendor.may_bid(today + 21 * DAY)
+
+
+def test_a_debarment_ends_by_itself_when_its_period_is_over(approver):
+    vendor, _administrator = verified_vendor()
+    debar(vendor, approver, ends_on=timezone.localdate() + 30 * DAY)
+    indefinite, _ = verified_vendor()
+    debar(indefinite, approver, ends_on=None)
+
+    call_command("suspend_expired_vendors", today=str(timezone.localdate() + 30 * DAY), stdout=io.StringIO())
+    assert refresh(vendor).status == VendorStatus.DEBARRED  # the last day of the period still counts
+
+    out = io.StringIO()
+    call_command("suspend_expired_vendors", today=str(timezone.localdate() + 31 * DAY), stdout=out)
+    assert refresh(vendor).status == VendorStatus.VERIFIED
+    assert refresh(indefinite).status == VendorStatus.DEBARRED
+    assert "Ended the debarment of 1 vendor(s)" in out.getvalue()
+    [event] = events("vendor.debarment_ended", vendor)
+    assert event.actor_id is None and event.payload["to"] == "verified"
+
+    call_command("suspend_expired_vendors", today=str(timezone.localdate() + 31 * DAY), stdout=io.StringIO())
+    assert len(events("vendor.debarment_ended", vendor)) == 1  # a second run changes nothing

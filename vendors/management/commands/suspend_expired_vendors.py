@@ -3,13 +3,13 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from vendors.services import suspend_vendors_with_expired_documents
+from vendors.services import end_expired_debarments, suspend_vendors_with_expired_documents
 
 
 class Command(BaseCommand):
     help = (
-        "Suspend every verified vendor whose mandatory documents have expired, and tell its administrators. "
-        "Safe to run any number of times."
+        "Suspend every verified vendor whose mandatory documents have expired, end every debarment whose "
+        "period is over, and tell the vendors' administrators. Safe to run any number of times."
     )
 
     def add_arguments(self, parser):
@@ -28,3 +28,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Suspended {len(suspended)} vendor(s): {names}"))
         else:
             self.stdout.write("No verified vendor has expired documents.")
+        ended = end_expired_debarments(today)
+        if ended:
+            names = ", ".join(vendor.commercial_registration_number for vendor in ended)
+            self.stdout.write(self.style.SUCCESS(f"Ended the debarment of {len(ended)} vendor(s): {names}"))
