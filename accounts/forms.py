@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import throttle
+from audit.services import client_address
 
 
 class SignInForm(AuthenticationForm):
@@ -25,7 +26,7 @@ class SignInForm(AuthenticationForm):
         email = self.cleaned_data.get("username")
         if email is not None and self.cleaned_data.get("password"):
             # Before the password is checked: a refused attempt never reaches authenticate().
-            ip = throttle.client_ip(self.request)
+            ip = client_address(self.request)
             refusal = throttle.sign_in_refusal(email=email, ip=ip)
             if refusal is not None:
                 throttle.record_throttled(email=email, ip=ip)

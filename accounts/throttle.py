@@ -35,13 +35,6 @@ class Refusal:
     retry_at: datetime.datetime
 
 
-def client_ip(request) -> str:
-    """The address the audit signals record for a sign-in (``REMOTE_ADDR``), so the counts match."""
-    if request is None:
-        return ""
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def _retry_at(recent_failures, limit: int, current: datetime.datetime) -> datetime.datetime | None:
     """When fewer than ``limit`` of the failures will be inside the window, or None if that is already so."""
     times = list(recent_failures.order_by("-occurred_at").values_list("occurred_at", flat=True)[:limit])

@@ -20,13 +20,7 @@ from django.urls import reverse_lazy
 
 from accounts.forms import PasswordResetRequestForm
 from audit.services import audit_event_append
-
-
-def _client(request) -> dict:
-    return {
-        "ip": request.META.get("REMOTE_ADDR", ""),
-        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:200],
-    }
+from audit.services import client_details as _client
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -66,7 +60,6 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             action="auth.password_reset_completed",
             actor=user,
             obj=user,
-            scope={"agency_id": user.agency_id},
             payload=_client(self.request),
         )
         return response
@@ -91,7 +84,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             action="auth.password_changed",
             actor=user,
             obj=user,
-            scope={"agency_id": user.agency_id},
             payload=_client(self.request),
         )
         return response

@@ -33,6 +33,18 @@ def _lock_chain_head() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_HEAD_LOCK])
 
 
+def client_address(request) -> str:
+    """The address a request came from, as the audit log records it (and the sign-in throttle counts it)."""
+    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+
+
+def client_details(request) -> dict:
+    """Where an action came from, for the audit payload of sign-ins and password changes."""
+    if request is None:
+        return {}
+    return {"ip": client_address(request), "user_agent": request.META.get("HTTP_USER_AGENT", "")[:200]}
+
+
 def object_type_of(obj: models.Model) -> str:
     return obj._meta.label_lower
 

@@ -4,31 +4,19 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from audit.services import audit_event_append
-
-
-def _client(request) -> dict:
-    if request is None:
-        return {}
-    return {
-        "ip": request.META.get("REMOTE_ADDR", ""),
-        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:200],
-    }
+from audit.services import client_details as _client
 
 
 @receiver(user_logged_in, dispatch_uid="audit_signed_in")
 def record_sign_in(sender, request, user, **kwargs):
-    audit_event_append(
-        action="auth.signed_in", actor=user, obj=user, scope={"agency_id": user.agency_id}, payload=_client(request)
-    )
+    audit_event_append(action="auth.signed_in", actor=user, obj=user, payload=_client(request))
 
 
 @receiver(user_logged_out, dispatch_uid="audit_signed_out")
 def record_sign_out(sender, request, user, **kwargs):
     if user is None:
         return
-    audit_event_append(
-        action="auth.signed_out", actor=user, obj=user, scope={"agency_id": user.agency_id}, payload=_client(request)
-    )
+    audit_event_append(action="auth.signed_out", actor=user, obj=user, payload=_client(request))
 
 
 @receiver(user_login_failed, dispatch_uid="audit_sign_in_failed")

@@ -428,42 +428,64 @@ def tender_close(*, actor, tender: Tender) -> Tender:
     return _close(tender, actor=actor, now=now)
 
 
-@transaction.atomic
-def tender_cancel(*, actor, tender: Tender, reason: str) -> Tender:
+def _end_with_reason(
+    *,
+    actor,
+    tender: Tender,
+    reason: str,
+    permission: str,
+    missing: str,
+    transition: str,
+    action: str,
+    reason_field: str,
+    name: str,
+) -> Tender:
+    """Cancel or declare unsuccessful: both end the tender with a reason that bidders are told."""
     tender = _locked(tender)
-    require_perm(actor, "procurement.cancel_tender", tender)
+    require_perm(actor, permission, tender)
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": _("Give the reason for the cancellation; bidders are told it.")})
-    source, target = _transition(tender, tender.cancel, _("cancelled"), reason=reason)
-    _save_state(tender, "cancellation_reason")
-    _record(tender, actor=actor, name="cancelled", source=source, target=target, reason=reason)
+        raise ValidationError({"reason": missing})
+    source, target = _transition(tender, getattr(tender, transition), action, reason=reason)
+    _save_state(tender, reason_field)
+    _record(tender, actor=actor, name=name, source=source, target=target, reason=reason)
     notify(
         recipients=_preparers(tender) + interested_vendors(tender),
-        kind="tender.cancelled",
+        kind=f"tender.{name}",
         tender=tender,
         context={"reason": reason},
     )
     return tender
+
+
+@transaction.atomic
+def tender_cancel(*, actor, tender: Tender, reason: str) -> Tender:
+    return _end_with_reason(
+        actor=actor,
+        tender=tender,
+        reason=reason,
+        permission="procurement.cancel_tender",
+        missing=_("Give the reason for the cancellation; bidders are told it."),
+        transition="cancel",
+        action=_("cancelled"),
+        reason_field="cancellation_reason",
+        name="cancelled",
+    )
 
 
 @transaction.atomic
 def tender_mark_unsuccessful(*, actor, tender: Tender, reason: str) -> Tender:
-    tender = _locked(tender)
-    require_perm(actor, "procurement.mark_unsuccessful_tender", tender)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("Say why the tender is unsuccessful (e.g. fewer bids than the minimum).")})
-    source, target = _transition(tender, tender.mark_unsuccessful, _("declared unsuccessful"), reason=reason)
-    _save_state(tender, "unsuccessful_reason")
-    _record(tender, actor=actor, name="unsuccessful", source=source, target=target, reason=reason)
-    notify(
-        recipients=_preparers(tender) + interested_vendors(tender),
-        kind="tender.unsuccessful",
+    return _end_with_reason(
+        actor=actor,
         tender=tender,
-        context={"reason": reason},
+        reason=reason,
+        permission="procurement.mark_unsuccessful_tender",
+        missing=_("Say why the tender is unsuccessful (e.g. fewer bids than the minimum)."),
+        transition="mark_unsuccessful",
+        action=_("declared unsuccessful"),
+        reason_field="unsuccessful_reason",
+        name="unsuccessful",
     )
-    return tender
 
 
 def advance_deadlines(*, now: datetime.datetime | None = None) -> list[str]:
