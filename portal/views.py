@@ -210,7 +210,7 @@ def ask_question(request, reference: str):
 
 def _may_download(user, document: TenderDocument) -> bool:
     tender = document.tender
-    published = document.addendum_id is None or document.addendum.status == AddendumStatus.ISSUED  # as published()
+    published = document.is_published
     if tender.is_public and published:
         return True
     return user.has_perm("procurement.view_tender_internals", tender)

@@ -443,6 +443,11 @@ class TenderDocument(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def is_published(self) -> bool:
+        """The row-level twin of ``TenderDocumentQuerySet.published()``."""
+        return self.addendum_id is None or self.addendum.status == AddendumStatus.ISSUED
+
     def audit_scope(self) -> dict:
         return self.tender.audit_scope()
 

@@ -1262,3 +1262,26 @@ class TestAdvanceDeadlines:
         assert sorted(result.return_value) == sorted(t.reference for t in world["due"])
         assert spy.call_count == 1
         assert Tender.objects.filter(status=TenderStatus.CLOSED).count() == 3
+
+
+def test_a_document_is_published_by_the_same_rule_row_by_row_and_in_queries(db):
+    """TenderDocument.is_published and TenderDocument.objects.published() never disagree."""
+    from procurement.models import Addendum, TenderDocument
+    from procurement.models.tenders import AddendumStatus
+    from tests.procurement.tender_factories import TenderFactory, with_document
+
+    tender = TenderFactory()
+    own = with_document(tender, title="Terms")
+    documents = [own]
+    for number, status in enumerate(AddendumStatus.values, start=1):
+        addendum = Addendum.objects.create(
+            tender=tender, number=number, summary_en="x", summary_ar="س", created_by=tender.created_by
+        )
+        Addendum.objects.filter(pk=addendum.pk).update(status=status)
+        document = with_document(tender, title=f"Addendum {number}")
+        TenderDocument.objects.filter(pk=document.pk).update(addendum=addendum)
+        documents.append(document)
+    in_query = set(TenderDocument.objects.filter(tender=tender).published().values_list("pk", flat=True))
+    by_row = {d.pk for d in TenderDocument.objects.filter(tender=tender).select_related("addendum") if d.is_published}
+    assert in_query == by_row
+    assert own.pk in by_row and len(by_row) == 2  # the tender's own document and the issued addendum's
