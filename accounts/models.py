@@ -104,3 +104,44 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def audit_scope(self) -> dict:
         return {"agency_id": self.agency_id}
+
+
+class PersonalKeyQuerySet(models.QuerySet):
+    def active(self) -> PersonalKeyQuerySet:
+        return self.filter(retired_at__isnull=True)
+
+
+class PersonalKey(models.Model):
+    """A person's X25519 key pair for opening sealed bids.
+
+    The private half (``blob``) is encrypted under a key derived from the person's own password
+    (``procurement.sealing``): the server cannot use it without them. A password change re-encrypts it;
+    a password reset retires it (the old password is gone) and a new key is made with the new password.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="personal_keys")
+    public_key = models.BinaryField(_("public key"), max_length=32)
+    fingerprint = models.CharField(_("fingerprint (SHA-256 of the public key)"), max_length=64, unique=True)
+    blob = models.BinaryField(_("encrypted private key"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    retired_at = models.DateTimeField(_("retired"), null=True, blank=True)
+    retired_reason = models.CharField(_("why it was retired"), max_length=200, blank=True)
+
+    objects = PersonalKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("personal key")
+        verbose_name_plural = _("personal keys")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(retired_at__isnull=True), name="personal_key_one_active"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.fingerprint[:16]}"
+
+    @property
+    def short_fingerprint(self) -> str:
+        return " ".join(self.fingerprint[i : i + 4] for i in range(0, 32, 4))

@@ -1,5 +1,18 @@
-"""Procurement models: the organisation and programme (``organisation``) and tenders (``tenders``)."""
+"""Procurement models: the organisation and programme (``organisation``), tenders (``tenders``) and sealed
+bids (``bids``)."""
 
+from procurement.models.bids import (
+    Bid,
+    BidConsortiumMember,
+    BidEnvelope,
+    BidFile,
+    BidOpening,
+    BidReceipt,
+    BidVersion,
+    OpeningCommitteeMember,
+    TenderKey,
+    TenderKeyShare,
+)
 from procurement.models.organisation import (
     Agency,
     AgencyQuerySet,
@@ -22,6 +35,16 @@ from procurement.models.tenders import (
 )
 
 __all__ = [
+    "Bid",
+    "BidConsortiumMember",
+    "BidEnvelope",
+    "BidFile",
+    "BidOpening",
+    "BidReceipt",
+    "BidVersion",
+    "OpeningCommitteeMember",
+    "TenderKey",
+    "TenderKeyShare",
     "Addendum",
     "Agency",
     "AgencyQuerySet",

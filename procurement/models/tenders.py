@@ -336,6 +336,10 @@ class Tender(ProtectedStateMixin, models.Model):
     def close(self, *, now: datetime.datetime) -> None:
         self.closed_at = now
 
+    @transition(field=status, source=TenderStatus.CLOSED, target=TenderStatus.OPENED)
+    def open_bids(self) -> None:
+        pass
+
     @transition(field=status, source=CANCELLABLE_STATES, target=TenderStatus.CANCELLED)
     def cancel(self, *, reason: str) -> None:
         self.cancellation_reason = reason
