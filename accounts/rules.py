@@ -141,6 +141,48 @@ rules.add_perm("procurement.answer_clarification", is_tender_officer)
 rules.add_perm("procurement.add_addendum", is_tender_officer)
 rules.add_perm("procurement.approve_addendum", is_approver & approves_for_addendum & ~addendum_prepared_by)
 
+# Sealed bids. The object is the tender (submit_bid, open_bids, view_bids) or the bid.
+
+
+@rules.predicate
+def sits_on_opening_committee(user, tender) -> bool:
+    tender = getattr(tender, "tender", tender)
+    return tender is not None and tender.opening_committee.filter(user=user).exists()
+
+
+@rules.predicate
+def works_for_bidder(user, bid) -> bool:
+    membership = _vendor_membership_of(user)
+    return bid is not None and membership is not None and membership.vendor_id == bid.vendor_id
+
+
+@rules.predicate
+def bid_tender_internal(user, bid) -> bool:
+    """Officers of the bid's tender's agency, its approvers, auditors and administrators."""
+    return bid is not None and can_see_internal_tenders.test(user, bid.tender)
+
+
+@rules.predicate
+def bid_committee(user, bid) -> bool:
+    return bid is not None and sits_on_opening_committee.test(user, bid.tender)
+
+
+rules.add_perm("procurement.submit_bid", is_vendor_user)
+rules.add_perm("procurement.change_bid", is_vendor_user & works_for_bidder)
+# Who may see that a bid exists, who made it and when (never its content while it is sealed).
+rules.add_perm("procurement.view_bid", (is_vendor_user & works_for_bidder) | bid_tender_internal | bid_committee)
+# Who may read an opened envelope: the tender's officers, its opening committee, auditors. Before the opening
+# nobody may; the views refuse and record the attempt whatever these rules say.
+rules.add_perm(
+    "procurement.read_bid_content",
+    (is_officer & bid_tender_internal) | bid_committee | is_auditor | (is_vendor_user & works_for_bidder),
+)
+rules.add_perm("procurement.view_bids", can_see_internal_tenders | sits_on_opening_committee)
+rules.add_perm("procurement.open_bids", sits_on_opening_committee & ~is_vendor_user)
+rules.add_perm("procurement.manage_opening_committee", is_tender_officer)
+rules.add_perm("accounts.manage_personal_key", is_signed_in & ~is_vendor_user)
+rules.add_perm("procurement.delete_bid", rules.always_deny)
+
 # People.
 rules.add_perm("accounts.view_user", is_administrator | is_auditor)
 rules.add_perm("accounts.add_user", is_administrator)

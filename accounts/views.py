@@ -4,20 +4,18 @@ Django's own views do the work; these subclasses add our templates, the person's
 e-mail (see ``PasswordResetRequestForm``) and the audit events. No token, uid or password is ever
 written to the audit log.
 
-Sealed bids: a committee member's personal private key is encrypted under a key derived from their
-password (``procurement/sealing.py``). When that work is wired to accounts:
-* a password CHANGE knows the old password, so it must re-wrap the key in the same transaction
-  (``sealing.rewrap_personal_key(blob=..., old_password=..., new_password=...)``) — same key pair;
-* a password RESET does not know the old password, so the old private key can no longer be unlocked:
-  the member needs a NEW key pair (``generate_personal_keypair``), and shares already encrypted to the
-  old public key must be recovered through the tender's recovery share.
+Sealed bids: a person's personal private key is encrypted under a key derived from their password
+(``accounts/keys.py``). A password change knows the old password and re-wraps the same key in the same
+transaction; a reset does not, so the old key is retired and a new one made with the new password.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
+from django.db import transaction
 from django.urls import reverse_lazy
 
+from accounts import keys
 from accounts.forms import PasswordResetRequestForm
 from audit.services import audit_event_append
 from audit.services import client_details as _client
@@ -52,10 +50,11 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 
+    @transaction.atomic
     def form_valid(self, form):
-        # Sealed bids (see the module docstring): a reset means a new personal key pair.
         response = super().form_valid(form)
         user = form.user
+        keys.personal_key_replace(user=user, new_password=form.cleaned_data["new_password1"], reason="password reset")
         audit_event_append(
             action="auth.password_reset_completed",
             actor=user,
@@ -75,11 +74,13 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change_form.html"
     success_url = reverse_lazy("accounts:password_change_done")
 
+    @transaction.atomic
     def form_valid(self, form):
-        # Sealed bids (see the module docstring): re-wrap the personal key here with
-        # procurement.sealing.rewrap_personal_key(old_password=form.cleaned_data["old_password"], ...).
         response = super().form_valid(form)
         user = form.user
+        keys.personal_key_rewrap(
+            user=user, old_password=form.cleaned_data["old_password"], new_password=form.cleaned_data["new_password1"]
+        )
         audit_event_append(
             action="auth.password_changed",
             actor=user,

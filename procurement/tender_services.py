@@ -128,9 +128,10 @@ def tender_officers(tender: Tender) -> list[User]:
 
 
 def interested_vendors(tender: Tender) -> list[User]:
-    """Everyone who downloaded the documents or asked a question (bidders are added by the bids work)."""
+    """Everyone who downloaded the documents, asked a question, or works for a vendor with a bid on it."""
     ids = set(TenderDocumentDownload.objects.filter(tender=tender).values_list("user_id", flat=True))
     ids |= set(Clarification.objects.filter(tender=tender).values_list("asked_by_id", flat=True))
+    ids |= set(User.objects.filter(vendor_membership__vendor__bids__tender=tender).values_list("pk", flat=True))
     return list(User.objects.filter(pk__in=ids, is_active=True))
 
 
@@ -356,7 +357,9 @@ def tender_document_integrity_failure_record(*, user, document: TenderDocument, 
 def tender_submit_for_approval(*, actor, tender: Tender) -> Tender:
     tender = _locked(tender)
     require_perm(actor, "procurement.submit_tender", tender)
-    problems = tender.readiness_errors()
+    from procurement.opening_services import opening_committee_errors
+
+    problems = [*tender.readiness_errors(), *opening_committee_errors(tender)]
     if tender.status == TenderStatus.DRAFT and problems:
         raise ActionRefused(" ".join(str(p) for p in problems))
     source, target = _transition(tender, tender.submit_for_approval, _("submitted for approval"), by=actor)
@@ -368,7 +371,8 @@ def tender_submit_for_approval(*, actor, tender: Tender) -> Tender:
 
 @_atomic_recording_refusals
 def tender_approve(*, actor, tender: Tender) -> Tender:
-    """The steering committee approves: the tender is published at once, by the server's clock."""
+    """The steering committee approves: the tender is published at once, by the server's clock, and its
+    sealing key is made. ``tender.recovery_share`` then holds the recovery share, to be shown once."""
     tender = _locked(tender)
     preparers = (tender.created_by_id, tender.submitted_by_id)
     if tender.status == TenderStatus.PENDING_APPROVAL and actor is not None and actor.pk in preparers:
@@ -391,6 +395,10 @@ def tender_approve(*, actor, tender: Tender) -> Tender:
     source, target = _transition(tender, tender.approve_and_publish, _("approved"), by=actor, now=now)
     _save_state(tender, "approved_by", "published_at")
     _record(tender, actor=actor, name="approved_and_published", source=source, target=target)
+    from procurement.opening_services import tender_key_create
+
+    # Shown once to the approver for the agency's offline safe; never stored (see opening_services).
+    tender.recovery_share = tender_key_create(actor=actor, tender=tender)
     notify(recipients=_preparers(tender) + tender_officers(tender), kind="tender.published", tender=tender)
     return tender
 
@@ -693,12 +701,18 @@ def _issue(tender: Tender, addendum: Addendum, *, actor, now, approved_by=None) 
         tender.documents.filter(title=document.title, superseded_by__isnull=True).exclude(pk=document.pk).update(
             superseded_by=document
         )
+    material = addendum.needs_approval or addendum.documents.exists()
+    if material:
+        from procurement.bid_services import bids_require_reconfirmation
+
+        bids_require_reconfirmation(tender=tender, addendum=addendum, actor=actor)
     audit_event_append(
         action="tender.addendum_issued",
         actor=actor,
         obj=tender,
         payload={
             "number": addendum.number,
+            "material": material,
             "approved_by": approved_by.pk if approved_by else None,
             "changes": {k: v for k, v in model_snapshot(tender).items() if before.get(k) != v and k in changed},
             "criteria": (

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from procurement import tender_views, views
+from procurement import bid_urls, opening_urls, tender_views, views
 
 app_name = "procurement"
 
@@ -39,4 +39,6 @@ urlpatterns = [
         tender_views.addendum_approve,
         name="addendum_approve",
     ),
+    *bid_urls.urlpatterns,
+    *opening_urls.urlpatterns,
 ]

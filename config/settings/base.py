@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -219,3 +221,11 @@ UPLOAD_MAX_BYTES = 25 * 1024 * 1024
 NOTIFICATIONS_FROM_EMAIL = env.DEFAULT_FROM_EMAIL
 # The address people reach the site at, for links in e-mails.
 SITE_URL = env.SITE_URL
+
+# Sealed bids: the opening committee's smallest size (each member holds a share of the tender key; any two
+# open), and how long the first member's confirmation waits for the second before the ceremony restarts.
+OPENING_COMMITTEE_MINIMUM = 3
+BID_OPENING_WINDOW = datetime.timedelta(minutes=30)
+# The most price schedule lines and documents one bid may carry.
+BID_MAX_LINES = 500
+BID_MAX_FILES = 50

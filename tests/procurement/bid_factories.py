@@ -1,0 +1,101 @@
+"""Sealed-bid fixtures: opening committees with personal keys, published tenders with a real sealing key,
+verified bidders, and bids taken through the real services."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from accounts import keys
+from accounts.roles import Role
+from procurement import bid_services, tender_services
+from procurement.models import OpeningCommitteeMember, Tender
+from tests.accounts.factories import UserFactory
+from tests.procurement.tender_factories import make_pending, ready_tender
+from tests.vendors.factories import verified_vendor
+
+PASSWORD = "correct-horse-battery"  # the UserFactory's password
+
+
+def committee_member(**kwargs):
+    """A committee member with a personal key (password ``PASSWORD``)."""
+    user = UserFactory(roles=[Role.COMMITTEE_MEMBER], preferred_language="en", **kwargs)
+    keys.personal_key_create(user=user, password=PASSWORD)
+    return user
+
+
+def with_opening_committee(tender: Tender, size: int = 3) -> list:
+    members = [committee_member() for _ in range(size)]
+    for user in members:
+        OpeningCommitteeMember.objects.create(tender=tender, user=user, nominated_by=tender.created_by)
+    return members
+
+
+def published_tender(*, approver=None, **kwargs) -> tuple[Tender, list, str]:
+    """A tender published through the real approval (so it has a sealing key).
+
+    Returns the tender, its three opening-committee members and the recovery share.
+    """
+    tender = ready_tender(**kwargs)
+    members = with_opening_committee(tender)
+    make_pending(tender)
+    approver = approver or UserFactory(agency=tender.agency, roles=[Role.APPROVER], preferred_language="en")
+    tender = tender_services.tender_approve(actor=approver, tender=tender)
+    return tender, members, tender.recovery_share
+
+
+def bidder(**kwargs):
+    """A verified vendor with current documents, and its administrator."""
+    return verified_vendor(**kwargs)
+
+
+def document(content: bytes = b"%PDF-1.7\nCANARY-DOCUMENT-CONTENT\n%%EOF\n", name: str = "offer.pdf"):
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def draft_data(tender: Tender, *, price: str = "1000.00", description: str = "Routers", answer: str = "Our approach"):
+    return {
+        "answers": {str(c.pk): f"{answer} ({c.name_en})" for c in tender.criteria.all()},
+        "total_price": price,
+        "currency": tender.currency,
+        "validity_days": "90",
+        "lines": [{"description": description, "quantity": "1", "unit": "lot", "unit_price": price}],
+        "consortium": [],
+    }
+
+
+def submitted_bid(
+    tender: Tender,
+    vendor_admin,
+    *,
+    price: str = "1000.00",
+    description: str = "Routers",
+    answer: str = "Our approach",
+    content: bytes | None = None,
+):
+    """A bid drafted, given a document and submitted through the services; returns (bid, receipt)."""
+    bid = bid_services.bid_start(actor=vendor_admin, tender=tender)
+    bid_services.bid_save_draft(
+        actor=vendor_admin, bid=bid, data=draft_data(tender, price=price, description=description, answer=answer)
+    )
+    bid_services.bid_file_add(
+        actor=vendor_admin, bid=bid, uploaded_file=document(content) if content else document(), title="Offer"
+    )
+    receipt = bid_services.bid_submit(actor=vendor_admin, bid=bid)
+    bid.refresh_from_db()
+    return bid, receipt
+
+
+def past_deadline(tender: Tender, *, seconds: int = 1) -> datetime.datetime:
+    """A clock reading just after the tender's submission deadline."""
+    return tender.submission_deadline + datetime.timedelta(seconds=seconds)
+
+
+def money(value: str) -> Decimal:
+    return Decimal(value)
+
+
+__all__ = ["timezone"]
