@@ -1,9 +1,11 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from accounts import keys
 from accounts.models import User
 from accounts.roles import Role
 from accounts.services import user_set_roles, user_snapshot
@@ -42,9 +44,24 @@ class UserCreationWithRolesForm(RolesFormMixin, AdminUserCreationForm):
         fields = ["email", "full_name", "full_name_ar", "agency"]
 
 
+class AdminPasswordChangeWithKeyForm(AdminPasswordChangeForm):
+    """An administrator setting someone's password cannot know the old one: the person's personal key (if any)
+    is retired and a new one made with the new password, as on a password reset."""
+
+    def save(self, commit=True):
+        with transaction.atomic():
+            user = super().save(commit=commit)
+            if commit and self.cleaned_data.get("set_usable_password", True) and self.cleaned_data.get("password1"):
+                keys.personal_key_replace(
+                    user=user, new_password=self.cleaned_data["password1"], reason="password set by an administrator"
+                )
+        return user
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     form = UserChangeWithRolesForm
+    change_password_form = AdminPasswordChangeWithKeyForm
     add_form = UserCreationWithRolesForm
     ordering = ["email"]
     list_display = ["email", "full_name", "agency", "is_active", "is_staff"]

@@ -98,7 +98,13 @@ def unlock(*, user: User, password: str):
     key = active_key(user)
     if key is None:
         raise ActionRefused(_("You have no personal key; set one up on your profile first."))
+    if not user.check_password(password or ""):
+        raise ValidationError({"password": _("This is not your password.")})
     try:
-        return key, sealing.unlock_personal_key(blob=bytes(key.blob), password=password or "")
+        return key, sealing.unlock_personal_key(blob=bytes(key.blob), password=password)
     except sealing.WrongPassword:
-        raise ValidationError({"password": _("This is not your password.")}) from None
+        # The account's password is right but the key was locked with another one: the password was set
+        # without going through a change or reset (which keep the key in step).
+        raise ActionRefused(
+            _("Your personal key does not open with your current password. Ask an administrator to replace it.")
+        ) from None
