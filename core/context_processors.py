@@ -26,6 +26,7 @@ def navigation(request) -> dict:
             items.insert(3, ("procurement:tender_list", "agency_tenders"))
         if user.has_role("vendor_user"):
             items.append(("vendors:my_company", "my_company"))
+            items.append(("procurement:bid_list", "my_bids"))
         if user.has_role("procurement_officer") or user.has_role("approver") or user.has_perm("audit.view_auditevent"):
             items.append(("vendors:vendor_list", "vendors"))
         if user.has_perm("audit.view_auditevent"):

@@ -27,6 +27,7 @@ from core.i18n import is_arabic
 from core.pagination import KeysetPage, keyset_page
 from portal.filters import PortalTenderFilter, not_open_for_bids, open_for_bids
 from portal.forms import ClarificationQuestionForm
+from procurement.bid_views import tender_bid_box
 from procurement.models import Tender, TenderDocument
 from procurement.models.tenders import AddendumStatus
 from procurement.tender_services import (
@@ -169,6 +170,7 @@ def _render_tender(request, tender: Tender, question_form: ClarificationQuestion
         "show_question_form": can_ask and (questions_open or question_form.is_bound),
         "question_form": question_form,
         "share": _share_metadata(request, tender),
+        "bid_box": tender_bid_box(request.user, tender),
     }
     return render(request, "portal/tender_detail.html", context)
 

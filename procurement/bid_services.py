@@ -82,28 +82,56 @@ def read_draft(bid: Bid) -> dict[str, Any]:
     return {**empty_draft(), **data}
 
 
-def _clip(value: Any, limit: int) -> str:
-    return str(value if value is not None else "").strip()[:limit]
+_SCALAR_LIMITS = {"total_price": 40, "currency": 3, "validity_days": 10}
 
 
 def _normalise_draft(data: dict[str, Any]) -> dict[str, Any]:
-    """Keep what was typed (as text), bounded in size, without judging it: judging is for submission."""
-    answers = {str(k): _clip(v, MAX_TEXT) for k, v in dict(data.get("answers") or {}).items()}
+    """Keep what was typed (as text) without judging it — judging is for submission — but refuse, rather than
+    cut, anything longer than a field can hold, so that nothing is silently changed."""
+    errors: dict[str, list] = {}
+    scalars = {}
+    for key, limit in _SCALAR_LIMITS.items():
+        value = str(data.get(key) if data.get(key) is not None else "").strip()
+        if len(value) > limit:
+            errors.setdefault(key, []).append(_("This is too long (at most %(limit)s characters).") % {"limit": limit})
+        scalars[key] = value
+    answers = {}
+    for key, value in dict(data.get("answers") or {}).items():
+        text = str(value if value is not None else "").strip()
+        if len(text) > MAX_TEXT:
+            errors.setdefault(f"answer_{key}", []).append(
+                _("This is too long (at most %(limit)s characters).") % {"limit": MAX_TEXT}
+            )
+        answers[str(key)] = text
+    raw_lines = list(data.get("lines") or [])
+    if len(raw_lines) > settings.BID_MAX_LINES:
+        errors.setdefault("lines", []).append(
+            _("A price schedule has at most %(count)s lines.") % {"count": settings.BID_MAX_LINES}
+        )
     lines = []
-    for line in list(data.get("lines") or [])[: settings.BID_MAX_LINES]:
-        row = {key: _clip(line.get(key), MAX_LINE_TEXT) for key in ("description", "quantity", "unit", "unit_price")}
+    for line in raw_lines[: settings.BID_MAX_LINES]:
+        row = {key: str(line.get(key) or "").strip() for key in ("description", "quantity", "unit", "unit_price")}
+        if any(len(value) > MAX_LINE_TEXT for value in row.values()):
+            errors.setdefault("lines", []).append(
+                _("A line of the price schedule is too long (at most %(limit)s characters a cell).")
+                % {"limit": MAX_LINE_TEXT}
+            )
         if any(row.values()):
             lines.append(row)
     consortium = []
     for member in list(data.get("consortium") or [])[:20]:
-        row = {"vendor_id": _clip(member.get("vendor_id"), 20), "share": _clip(member.get("share"), 20)}
+        row = {"vendor_id": str(member.get("vendor_id") or "").strip(), "share": str(member.get("share") or "").strip()}
+        if any(len(value) > 20 for value in row.values()):
+            errors.setdefault("consortium", []).append(_("Choose each consortium member from the register."))
         if any(row.values()):
             consortium.append(row)
+    if errors:
+        raise ValidationError(errors)
     return {
         "answers": answers,
-        "total_price": _clip(data.get("total_price"), 40),
-        "currency": _clip(data.get("currency"), 3).upper(),
-        "validity_days": _clip(data.get("validity_days"), 10),
+        "total_price": scalars["total_price"],
+        "currency": scalars["currency"].upper(),
+        "validity_days": scalars["validity_days"],
         "lines": lines,
         "consortium": consortium,
     }
@@ -165,6 +193,17 @@ def _require_open(tender: Tender, now: datetime.datetime, action: str) -> None:
         )
 
 
+def _require_editable(bid: Bid) -> None:
+    """A draft, or a submitted bid whose modification has been started (``bid_start_modification``)."""
+    if bid.status == BidStatus.DRAFT:
+        return
+    if bid.status in SEALED_STATES and bid.draft:
+        return
+    if bid.status in SEALED_STATES:
+        raise ActionRefused(_("Start a modification first: the submitted version cannot be changed in place."))
+    raise ActionRefused(_("This bid can no longer be changed."))
+
+
 # Starting and saving the draft -------------------------------------------------------------------
 
 
@@ -200,8 +239,7 @@ def bid_save_draft(*, actor, bid: Bid, data: dict[str, Any]) -> Bid:
     """Save what the vendor typed, as typed; it is checked on submission."""
     bid = _locked_bid(bid)
     _require_member(actor, bid)
-    if bid.status not in (BidStatus.DRAFT, *SEALED_STATES):
-        raise ActionRefused(_("This bid can no longer be changed."))
+    _require_editable(bid)
     _require_open(bid.tender, _now(), _("changed"))
     draft = _normalise_draft(data)
     bid.draft = secrets.encrypt(
@@ -233,6 +271,9 @@ def bid_start_modification(*, actor, bid: Bid) -> Bid:
         current = bid.current_version()
         if current is not None:
             current.files.update(in_draft=True)
+        audit_event_append(
+            action="bid.modification_started", actor=actor, obj=bid, payload={"version": bid.version + 1}
+        )
     return bid
 
 
@@ -262,8 +303,7 @@ def bid_file_add(*, actor, bid: Bid, uploaded_file, title: str) -> BidFile:
     """Check the upload, then seal it to the tender key as it is stored: it is never on disk in clear."""
     bid = _locked_bid(bid)
     _require_member(actor, bid)
-    if bid.status not in (BidStatus.DRAFT, *SEALED_STATES):
-        raise ActionRefused(_("This bid can no longer be changed."))
+    _require_editable(bid)
     _require_open(bid.tender, _now(), _("changed"))
     title = (title or "").strip()[:200]
     if not title:
@@ -318,6 +358,7 @@ def bid_file_remove(*, actor, bid: Bid, bid_file: BidFile) -> None:
     _require_member(actor, bid)
     if bid_file.bid_id != bid.pk or bid.status not in (BidStatus.DRAFT, *SEALED_STATES):
         raise ActionRefused(_("This bid can no longer be changed."))
+    _require_editable(bid)
     _require_open(bid.tender, _now(), _("changed"))
     BidFile.objects.filter(pk=bid_file.pk).update(in_draft=False)
     audit_event_append(action="bid.document_removed", actor=actor, obj=bid, payload={"label": bid_file.label})
@@ -341,7 +382,12 @@ def _check_consortium(bid: Bid, rows: list[dict], today: datetime.date, errors: 
                 _("%(vendor)s: a share is a percentage above 0 and below 100.") % {"vendor": vendor}
             )
             continue
-        if vendor.pk == bid.vendor_id or vendor.pk in seen:
+        if vendor.pk == bid.vendor_id:
+            errors.setdefault("consortium", []).append(
+                _("%(vendor)s leads this bid; name only the other members of the consortium.") % {"vendor": vendor}
+            )
+            continue
+        if vendor.pk in seen:
             errors.setdefault("consortium", []).append(
                 _("%(vendor)s is named twice in the consortium.") % {"vendor": vendor}
             )
@@ -614,6 +660,7 @@ def bid_reconfirm(*, actor, bid: Bid) -> BidReceipt:
     now = _now()
     if tender.submission_deadline_passed(now):
         raise _late(bid, actor, now, "re-confirmed")
+    _require_open(tender, now, _("re-confirmed"))
     try:
         bid.reconfirm()
     except TransitionNotAllowed:
@@ -630,6 +677,7 @@ def bid_withdraw(*, actor, bid: Bid) -> BidReceipt:
     now = _now()
     if tender.submission_deadline_passed(now):
         raise _late(bid, actor, now, "withdrawn")
+    _require_open(tender, now, _("withdrawn"))
     envelopes = _current_envelopes(bid)
     try:
         bid.withdraw(now=now)
