@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views
+from accounts import key_views, views
 from accounts.forms import SignInForm
 
 app_name = "accounts"
@@ -25,4 +25,5 @@ urlpatterns = [
     path("password-reset/done/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("password-change/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password-change/done/", views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("key/", key_views.personal_key, name="personal_key"),
 ]

@@ -524,7 +524,8 @@ def _open_envelopes(*, tender: Tender, private_key, stage: str, now) -> dict:
         OpeningStage.FINANCIAL: [EnvelopeKind.FINANCIAL],
         OpeningStage.BOTH: [EnvelopeKind.TECHNICAL, EnvelopeKind.FINANCIAL],
     }[stage]
-    states = [BidStatus.SUBMITTED] if stage != OpeningStage.FINANCIAL else [BidStatus.OPENED, BidStatus.QUALIFIED]
+    # Financial envelopes are opened only for bids that passed the technical evaluation.
+    states = [BidStatus.SUBMITTED] if stage != OpeningStage.FINANCIAL else [BidStatus.QUALIFIED]
     bids = list(
         Bid.objects.select_for_update(of=("self",))
         .filter(tender=tender, status__in=states)

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
@@ -28,6 +29,8 @@ from core.views_support import run_service as _run_service
 from procurement import tender_services as services
 from procurement.models import Addendum, Clarification, Tender
 from procurement.models.tenders import AddendumStatus, TenderStatus
+from procurement.opening_services import opening_committee_errors
+from procurement.opening_views import render_page, tender_opening_links
 from procurement.tender_filters import TenderFilter, tenders_listed_for
 from procurement.tender_forms import (
     AddendumDocumentFormSet,
@@ -245,7 +248,8 @@ def _detail_page(request, tender: Tender, *, document_form=None, answer_forms=No
         "tender": tender,
         "actions": actions,
         "now": now,
-        "readiness": tender.readiness_errors() if actions.submit else [],
+        "readiness": [*tender.readiness_errors(), *opening_committee_errors(tender)] if actions.submit else [],
+        "opening_links": tender_opening_links(request, tender),
         "criteria": criteria,
         "criteria_total": sum(c.weight for c in criteria),
         "timeline": tender_timeline(tender, now=now, rtl=is_arabic()),
@@ -341,12 +345,27 @@ def tender_submit(request, pk: int):
 @login_required
 @require_POST
 def tender_approve(request, pk: int):
-    return _act(
+    """Approve and publish; the page that answers shows the tender's recovery share, once.
+
+    The share is rendered (never redirected to, put in a message or the session, stored or logged) and the
+    response must not be cached, so that it exists only on the approver's screen and printout.
+    """
+    tender = get_object_or_404(Tender, pk=pk)
+    try:
+        tender = services.tender_approve(actor=request.user, tender=tender)
+    except ActionRefused as refused:
+        messages.error(request, refused.message)
+        return redirect(tender)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(tender)
+    response = render_page(
         request,
-        pk,
-        lambda tender: services.tender_approve(actor=request.user, tender=tender),
-        _("Tender %(reference)s was approved and is published."),
+        "procurement/opening/recovery_share.html",
+        {"tender": tender, "recovery_share": tender.recovery_share},
     )
+    patch_cache_control(response, no_cache=True, no_store=True, must_revalidate=True, private=True)
+    return response
 
 
 @login_required
