@@ -45,6 +45,8 @@ ACCOUNTS = [
     ),
     ("approver@demo.gov", "Khalid Al-Otaibi", "خالد العتيبي", "MCIT", ["approver"], False),
     ("committee@demo.gov", "Dr. Sara Al-Mutairi", "د. سارة المطيري", "DGA", ["committee_member"], False),
+    ("committee2@demo.gov", "Eng. Abdullah Al-Shehri", "م. عبدالله الشهري", "MOF", ["committee_member"], False),
+    ("committee3@demo.gov", "Reem Al-Ghamdi", "ريم الغامدي", "MCIT-DI", ["committee_member"], False),
     ("auditor@demo.gov", "Faisal Al-Dosari", "فيصل الدوسري", None, ["auditor"], False),
     ("vendor@demo.gov", "Nadia Haddad", "نادية حداد", None, ["vendor_user"], False),
 ]

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.demo_pdf import simple_pdf
+from procurement import opening_services
 from procurement import tender_services as services
 from procurement.models import Phase, Tender
 
@@ -104,12 +105,12 @@ TENDERS = [
 ]
 
 
-def _document(title: str, reference_hint: str) -> SimpleUploadedFile:
+def tender_document(title: str, reference_hint: str) -> SimpleUploadedFile:
     content = simple_pdf([title, "", f"Tender: {reference_hint}", "National e-Government Programme"])
     return SimpleUploadedFile(f"{title.lower().replace(' ', '-')}.pdf", content, content_type="application/pdf")
 
 
-def _data(title_en, title_ar, category, value, start: datetime.datetime, *, days_to_submission: int = 35) -> dict:
+def tender_data(title_en, title_ar, category, value, start: datetime.datetime, *, days_to_submission: int = 35) -> dict:
     submission = (start + datetime.timedelta(days=days_to_submission)).replace(
         hour=12, minute=0, second=0, microsecond=0
     )
@@ -133,8 +134,18 @@ def _data(title_en, title_ar, category, value, start: datetime.datetime, *, days
     }
 
 
-def seed_demo_tenders(*, programme, officer, approver, vendor) -> int:
-    """Create the demo tenders that do not exist yet; return how many were created."""
+def name_committee(*, officer, tender: Tender, committee) -> None:
+    """Name the opening committee (people who already have personal keys) through the real service."""
+    for member in committee:
+        opening_services.opening_committee_add(actor=officer, tender=tender, user=member)
+
+
+def seed_demo_tenders(*, programme, officer, approver, vendor, committee) -> int:
+    """Create the demo tenders that do not exist yet; return how many were created.
+
+    Every tender gets ``committee`` as its opening committee; the ones that are approved get a sealing key
+    (the recovery share the approval hands back is discarded: this is a demo).
+    """
     created = 0
     now = timezone.now()
     for order, title_en, title_ar, category, value, state in TENDERS:
@@ -145,20 +156,24 @@ def seed_demo_tenders(*, programme, officer, approver, vendor) -> int:
         start = now - datetime.timedelta(days=50) if past else now
         with transaction.atomic(), mock.patch.object(services, "_now", return_value=start):
             tender = services.tender_create(
-                actor=officer, phase=phase, data=_data(title_en, title_ar, category, value, start), criteria=CRITERIA
+                actor=officer,
+                phase=phase,
+                data=tender_data(title_en, title_ar, category, value, start),
+                criteria=CRITERIA,
             )
             services.tender_document_add(
                 actor=officer,
                 tender=tender,
-                uploaded_file=_document("Terms of reference", tender.reference),
+                uploaded_file=tender_document("Terms of reference", tender.reference),
                 title="Terms of reference",
             )
             services.tender_document_add(
                 actor=officer,
                 tender=tender,
-                uploaded_file=_document("Draft PPP contract", tender.reference),
+                uploaded_file=tender_document("Draft PPP contract", tender.reference),
                 title="Draft PPP contract",
             )
+            name_committee(officer=officer, tender=tender, committee=committee)
             if state == "draft":
                 created += 1
                 continue
@@ -200,7 +215,7 @@ def seed_demo_tenders(*, programme, officer, approver, vendor) -> int:
                         "new_submission_deadline": tender.submission_deadline + datetime.timedelta(days=7),
                         "new_opening_time": tender.opening_time + datetime.timedelta(days=7),
                     },
-                    files=[("Integration catalogue", _document("Integration catalogue", tender.reference))],
+                    files=[("Integration catalogue", tender_document("Integration catalogue", tender.reference))],
                 )
         elif state == "cancelled":
             services.tender_cancel(

@@ -24,6 +24,22 @@ VENDORS = [
         "verified",
     ),
     (
+        "1010678901",
+        "Arabian Cloud Solutions Co.",
+        "شركة الحلول السحابية العربية",
+        "vendor5@demo.gov",
+        ["it-services", "telecommunications"],
+        "verified",
+    ),
+    (
+        "1010789012",
+        "Al-Bayan Digital Consulting",
+        "البيان للاستشارات الرقمية",
+        "vendor6@demo.gov",
+        ["consulting", "software-development"],
+        "verified",
+    ),
+    (
         "1010567890",
         "Najd Contact Centres Ltd.",
         "شركة نجد لمراكز الاتصال المحدودة",

@@ -70,6 +70,67 @@ def render_message(kind: str, tender, context: dict) -> tuple[str, str]:
             _("Addendum %(number)s to %(tender)s was issued") % params,
             _("Addendum %(number)s to the tender %(tender)s was issued. Read it before you bid.") % params,
         ),
+        "opening.key_needed": (
+            _("You were named to the opening committee of %(tender)s") % params,
+            _(
+                "You were named to the committee that will open the sealed bids of %(tender)s. Set up your "
+                "personal key on your profile (you confirm it with your password) before the tender can be "
+                "published."
+            )
+            % params,
+        ),
+        "opening.awaiting_second": (
+            _("Opening of %(tender)s: a second member must confirm") % params,
+            _(
+                "%(member)s confirmed the opening of the bids of %(tender)s. A second member of the opening "
+                "committee must confirm, with their password, for the bids to be opened."
+            )
+            % params,
+        ),
+        "tender.bids_opened": (
+            _("The bids of %(tender)s were opened") % params,
+            _("%(count)s bids of the tender %(tender)s were opened; the opening record is published.") % params,
+        ),
+        "bid.submitted": (
+            _("Your bid on %(tender)s was submitted") % params,
+            _(
+                "Your bid on the tender %(tender)s was sealed and submitted as version %(version)s. "
+                "Receipt: %(receipt)s."
+            )
+            % params,
+        ),
+        "bid.modified": (
+            _("Your bid on %(tender)s was modified") % params,
+            _(
+                "Your modified bid on the tender %(tender)s was sealed and submitted as version %(version)s; "
+                "it replaces the earlier version. Receipt: %(receipt)s."
+            )
+            % params,
+        ),
+        "bid.reconfirmed": (
+            _("Your bid on %(tender)s was re-confirmed") % params,
+            _(
+                "Your bid on the tender %(tender)s (version %(version)s) was re-confirmed after the addendum. "
+                "Receipt: %(receipt)s."
+            )
+            % params,
+        ),
+        "bid.withdrawn": (
+            _("Your bid on %(tender)s was withdrawn") % params,
+            _(
+                "Your bid on the tender %(tender)s (version %(version)s) was withdrawn; it will not be opened. "
+                "Receipt: %(receipt)s."
+            )
+            % params,
+        ),
+        "bid.needs_reconfirmation": (
+            _("Re-confirm your bid on %(tender)s") % params,
+            _(
+                "Addendum %(number)s changed the tender %(tender)s. Re-confirm your bid before the submission "
+                "deadline, or modify it; a bid that is not re-confirmed will not be opened."
+            )
+            % params,
+        ),
         "vendor.verified": (
             _("%(vendor)s is verified") % params,
             _("An officer verified %(vendor)s. It can now bid while its mandatory documents are current.") % params,

@@ -61,11 +61,51 @@ class Notification(models.Model):
         except NoReverseMatch:
             return ""
 
+    def _bid_link(self) -> str:
+        """Bid notifications lead the vendor's people to their latest bid on the tender."""
+        vendor_id = getattr(getattr(self.recipient, "vendor_membership", None), "vendor_id", None)
+        if vendor_id is None:
+            return ""
+        from django.urls import NoReverseMatch
+
+        from procurement.models import Bid
+
+        bid = Bid.objects.filter(tender=self.tender, vendor_id=vendor_id).order_by("-id").first()
+        if bid is None:
+            return ""
+        try:
+            return bid.get_absolute_url()
+        except NoReverseMatch:
+            return ""
+
+    def _sealed_bids_link(self) -> str:
+        """The page a notification about sealed bids is for, or "" to fall back on the tender's page."""
+        from django.urls import NoReverseMatch, reverse
+
+        if self.kind.startswith("bid."):
+            return self._bid_link()
+        names = {
+            "opening.key_needed": ("accounts:personal_key", []),
+            "opening.awaiting_second": ("procurement:opening_ceremony", [self.tender.pk]),
+            "tender.bids_opened": ("procurement:opening_record", [self.tender.pk]),
+        }
+        if self.kind not in names:
+            return ""
+        name, args = names[self.kind]
+        try:
+            return reverse(name, args=args)
+        except NoReverseMatch:
+            return ""
+
     @property
     def link(self) -> str:
-        """The tender's internal page for its staff, its public page for everyone else (vendors)."""
+        """The page about the bid or the opening for those notifications; otherwise the tender's internal page
+        for its staff and its public page for everyone else (vendors)."""
         if self.tender is None:
             return self._vendor_link()
+        special = self._sealed_bids_link()
+        if special:
+            return special
         if self.recipient.has_perm("procurement.view_tender_internals", self.tender):
             return self.tender.get_absolute_url()
         return self.tender.get_public_url()

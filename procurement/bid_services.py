@@ -333,13 +333,12 @@ def bid_file_add(*, actor, bid: Bid, uploaded_file, title: str) -> BidFile:
             bid=bid,
             label=label,
             sealed_version=version,
-            title=title,
-            original_name=(getattr(uploaded_file, "name", "") or "document")[:255],
             content_type=inspected.content_type,
             size=inspected.size,
             sealed_sha256=result.sha256,
             uploaded_by=actor,
         )
+        bid_file.set_names(title=title, original_name=(getattr(uploaded_file, "name", "") or "document")[:255])
         bid_file.sealed.save("sealed", File(sealed), save=False)
         bid_file.save()
     audit_event_append(

@@ -495,11 +495,10 @@ def bid_receipt(request, number):
     receipt = _receipt(request, number)
     facts = receipt_facts(receipt)
     if request.user.has_perm("procurement.change_bid", receipt.bid):
-        titles = dict(
-            BidFile.objects.filter(bid=receipt.bid, label__in=[e.get("label") for e in facts["envelopes"]]).values_list(
-                "label", "title"
-            )
-        )
+        titles = {
+            f.label: f.title
+            for f in BidFile.objects.filter(bid=receipt.bid, label__in=[e.get("label") for e in facts["envelopes"]])
+        }
         for envelope in facts["envelopes"]:
             envelope["title"] = titles.get(envelope.get("label"), "")
     return render(request, "procurement/bids/bid_receipt.html", {"facts": facts, "receipt": receipt})

@@ -337,8 +337,13 @@ def opening_confirm(*, actor, tender: Tender, password: str, recovery_share: str
             raise ActionRefused(_("The recovery share can only complete an opening that a member has started."))
         try:
             share = sealing.parse_recovery_share(recovery_share, tender_reference=tender.reference)
-        except sealing.FormatError:
-            raise ValidationError({"recovery_share": _("This is not this tender's recovery share.")}) from None
+        except (sealing.FormatError, sealing.InvalidShares):
+            raise _refusal(
+                _("This is not this tender's recovery share (check what was typed)."),
+                tender=tender,
+                actor=actor,
+                reason="invalid recovery share",
+            ) from None
     else:
         share = _member_share(tender, tender_key, actor, password)
 

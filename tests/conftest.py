@@ -73,3 +73,12 @@ def _reset_language():
 
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_scrypt(monkeypatch):
+    """Personal keys in tests use a low scrypt cost (each blob records its cost, so production keys are
+    unaffected); tests of the cost itself set it explicitly."""
+    from procurement import sealing
+
+    monkeypatch.setattr(sealing, "SCRYPT_N", 2**10)

@@ -36,6 +36,7 @@ from tests.procurement.tender_factories import (
     make_pending,
     make_published,
     set_status,
+    with_committee,
     with_criteria,
     with_document,
 )
@@ -62,8 +63,10 @@ def other_phase(other_agency):
 
 
 def _ready(tender: Tender) -> Tender:
+    """Criteria, a document and an opening committee with personal keys: it can be submitted and approved."""
     with_criteria(tender)
     with_document(tender)
+    with_committee(tender)
     return tender
 
 

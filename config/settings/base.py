@@ -207,7 +207,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.LOG_LEVEL},
     # One line per task start and end is noise; failures are still logged.
-    "loggers": {"django_tasks": {"level": "WARNING"}},
+    # WeasyPrint and its font subsetter log every step of every PDF at INFO.
+    "loggers": {
+        "django_tasks": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+    },
 }
 
 # Tenders: the shortest periods the law allows, in days (configurable per deployment).

@@ -234,8 +234,10 @@ class BidFile(models.Model):
     bid = models.ForeignKey(Bid, on_delete=models.PROTECT, related_name="files")
     label = models.CharField(max_length=64, unique=True)
     sealed_version = models.PositiveIntegerField()
-    title = models.CharField(_("title"), max_length=200)
-    original_name = models.CharField(_("file name"), max_length=255)
+    #: The title and file name the vendor gave, encrypted with the server key (a name can say what a document
+    #: holds); the sealed technical envelope carries them too, and that copy is what the opening reveals.
+    title_token = models.TextField(editable=False, default="")
+    name_token = models.TextField(editable=False, default="")
     content_type = models.CharField(_("type"), max_length=100)
     size = models.PositiveBigIntegerField(_("size (bytes)"))
     sealed = models.FileField(upload_to=sealed_upload_to, max_length=255)
@@ -252,10 +254,35 @@ class BidFile(models.Model):
         ordering = ["bid", "id"]
 
     def __str__(self) -> str:
-        return self.title
+        return self.label
 
     def audit_scope(self) -> dict:
         return self.bid.audit_scope()
+
+    def _purpose(self) -> str:
+        return f"bid-file-meta:{self.bid_id}:{self.label}"
+
+    def set_names(self, *, title: str, original_name: str) -> None:
+        from core import secrets
+
+        self.title_token = secrets.encrypt(title.encode(), purpose=self._purpose()).decode("ascii")
+        self.name_token = secrets.encrypt(original_name.encode(), purpose=self._purpose()).decode("ascii")
+
+    def _read(self, token: str) -> str:
+        from core import secrets
+
+        try:
+            return secrets.decrypt(token.encode("ascii"), purpose=self._purpose()).decode()
+        except (secrets.InvalidToken, ValueError):
+            return ""
+
+    @property
+    def title(self) -> str:
+        return self._read(self.title_token)
+
+    @property
+    def original_name(self) -> str:
+        return self._read(self.name_token) or "document"
 
 
 class BidVersion(models.Model):

@@ -39,7 +39,7 @@ def published_tender(*, approver=None, **kwargs) -> tuple[Tender, list, str]:
 
     Returns the tender, its three opening-committee members and the recovery share.
     """
-    tender = ready_tender(**kwargs)
+    tender = ready_tender(committee=0, **kwargs)
     members = with_opening_committee(tender)
     make_pending(tender)
     approver = approver or UserFactory(agency=tender.agency, roles=[Role.APPROVER], preferred_language="en")
@@ -99,3 +99,56 @@ def money(value: str) -> Decimal:
 
 
 __all__ = ["timezone"]
+
+
+# Helpers for the sealed-bid service tests (opening, canary, deadline race) ------------------------
+
+
+def clock(moment: datetime.datetime):
+    """Move the one server clock (``tender_services._now``) to ``moment``; a context manager."""
+    from unittest import mock
+
+    return mock.patch("procurement.tender_services._now", return_value=moment)
+
+
+def audit_events(action: str, **filters) -> list:
+    """The audit events with this action (and these field values), oldest first."""
+    from audit.models import AuditEvent
+
+    return list(AuditEvent.objects.filter(action=action, **filters).order_by("sequence"))
+
+
+def read_stored(field_file) -> bytes:
+    """The bytes of a stored file (a FileField's file), read from the storage."""
+    field_file.open("rb")
+    try:
+        return field_file.read()
+    finally:
+        field_file.close()
+
+
+def sha256_hex(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def open_bids(tender: Tender, members: list, *, seconds: int = 1):
+    """The opening ceremony after the deadline: two distinct members confirm; returns the completed opening."""
+    from procurement import opening_services
+
+    with clock(past_deadline(tender, seconds=seconds)):
+        opening_services.opening_confirm(actor=members[0], tender=tender, password=PASSWORD)
+        return opening_services.opening_confirm(actor=members[1], tender=tender, password=PASSWORD)
+
+
+def material_addendum(tender: Tender, *, title: str = "Bill of quantities"):
+    """Issue an addendum with a new document (material: submitted bids must be re-confirmed)."""
+    from tests.procurement.tender_factories import pdf_upload
+
+    return tender_services.addendum_create(
+        actor=tender.created_by,
+        tender=tender,
+        data={"summary_en": "A new annex.", "summary_ar": "ملحق جديد."},
+        files=[(title, pdf_upload("annex.pdf"))],
+    )

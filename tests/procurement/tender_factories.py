@@ -6,6 +6,7 @@ state write the row with ``QuerySet.update`` and read it back, as the services w
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from decimal import Decimal
 
@@ -13,11 +14,16 @@ import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from accounts import keys
 from accounts.roles import Role
-from procurement.models import Tender, TenderCriterion, TenderDocument
+from procurement import sealing
+from procurement.models import OpeningCommitteeMember, Tender, TenderCriterion, TenderDocument
 from procurement.models.tenders import TenderStatus
 from tests.accounts.factories import UserFactory
 from tests.procurement.factories import PhaseFactory
+
+#: The UserFactory's password, with which the committee members' personal keys are locked.
+COMMITTEE_PASSWORD = "correct-horse-battery"
 
 #: The smallest file that passes the content check as a PDF.
 PDF_BYTES = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -79,11 +85,41 @@ def with_document(tender: Tender, *, title: str = "Terms of reference", by=None)
     return document
 
 
-def ready_tender(**kwargs) -> Tender:
-    """A draft with criteria adding up to 100 and a document: ready to be submitted."""
+@contextlib.contextmanager
+def cheap_scrypt():
+    """Make personal keys with a low scrypt cost (the blob records it, so the key still opens later)."""
+    saved = sealing.SCRYPT_N
+    sealing.SCRYPT_N = 2**10
+    try:
+        yield
+    finally:
+        sealing.SCRYPT_N = saved
+
+
+def keyed_committee_member(**kwargs):
+    """A committee member with a personal key locked by ``COMMITTEE_PASSWORD``."""
+    user = UserFactory(roles=[Role.COMMITTEE_MEMBER], preferred_language="en", **kwargs)
+    with cheap_scrypt():
+        keys.personal_key_create(user=user, password=COMMITTEE_PASSWORD)
+    return user
+
+
+def with_committee(tender: Tender, size: int = 3) -> list:
+    """Name ``size`` committee members with personal keys to the tender's opening committee (rows written directly)."""
+    members = [keyed_committee_member() for _ in range(size)]
+    for user in members:
+        OpeningCommitteeMember.objects.create(tender=tender, user=user, nominated_by=tender.created_by)
+    return members
+
+
+def ready_tender(*, committee: int = 3, **kwargs) -> Tender:
+    """A draft with criteria adding up to 100, a document and an opening committee of ``committee`` members
+    with personal keys: ready to be submitted (and approved, which makes its sealing key)."""
     tender = TenderFactory(**kwargs)
     with_criteria(tender)
     with_document(tender)
+    if committee:
+        with_committee(tender, committee)
     return tender
 
 

@@ -337,9 +337,10 @@ def test_officer_completes_an_opening_with_the_recovery_share(client, sealed):
         client.force_login(officer)
         page = client.get(ceremony)
         assert page.status_code == 200 and "recovery_share" in page.context["form"].fields
-        # A wrong share is refused on the form, and what was typed is not echoed back.
-        response = client.post(ceremony, {"password": PASSWORD, "recovery_share": "not-a-share"})
+        # A wrong share is refused (and logged), and what was typed is not echoed back.
+        response = client.post(ceremony, {"password": PASSWORD, "recovery_share": "not-a-share"}, follow=True)
         assert response.status_code == 200 and "not-a-share" not in response.content.decode()
+        assert "recovery share" in response.content.decode()
         response = client.post(ceremony, {"password": PASSWORD, "recovery_share": recovery})
     assert response.status_code == 302
     opening = tender.openings.get(status=OpeningStatus.COMPLETED)

@@ -173,9 +173,7 @@ def test_after_the_opening_the_entitled_read_the_technical_envelope(client, seal
     response = client.get(reverse("procurement:opened_envelope", args=[tender.pk, bid.pk, "technical"]))
     assert response.status_code == 200
     assert b"CANARY-ANSWER-9e0d" in response.content
-    response = client.get(
-        reverse("procurement:opened_bid_file", args=[tender.pk, bid.pk, sealed_world["file"].label])
-    )
+    response = client.get(reverse("procurement:opened_bid_file", args=[tender.pk, bid.pk, sealed_world["file"].label]))
     assert response.status_code == 200
     assert b"CANARY-DOC-77aa" in _body(response)
     # The financial envelope of a quality- and cost-based tender stays sealed after the technical opening.

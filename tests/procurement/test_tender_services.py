@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
+from accounts.models import PersonalKey
 from accounts.roles import Role
 from audit.models import AuditEvent
 from core.exceptions import ActionRefused
@@ -25,10 +26,12 @@ from procurement import tender_services
 from procurement.models import (
     Addendum,
     Clarification,
+    OpeningCommitteeMember,
     Tender,
     TenderCriterion,
     TenderDocument,
     TenderDocumentDownload,
+    TenderKey,
     TenderReferenceCounter,
 )
 from procurement.models.tenders import AddendumStatus, TenderStatus
@@ -42,6 +45,7 @@ from tests.procurement.tender_factories import (
     pdf_upload,
     ready_tender,
     set_status,
+    with_committee,
     with_criteria,
     with_document,
 )
@@ -415,10 +419,31 @@ class TestSubmitForApproval:
     def test_a_lowest_price_tender_needs_no_criteria(self, officer, phase):
         tender = TenderFactory(phase=phase, created_by=officer, evaluation_method="lowest_price")
         with_document(tender)
+        with_committee(tender)
 
         tender_services.tender_submit_for_approval(actor=officer, tender=tender)
 
         assert refresh(tender).status == TenderStatus.PENDING_APPROVAL
+
+    def test_a_draft_without_an_opening_committee_is_refused(self, officer, phase):
+        tender = ready_tender(phase=phase, created_by=officer, committee=0)
+        with nothing_changes(tender), pytest.raises(ActionRefused) as refused:
+            tender_services.tender_submit_for_approval(actor=officer, tender=tender)
+        assert "Name at least 3 members of the opening committee (now 0)." in str(refused.value)
+
+    def test_a_committee_of_two_is_refused(self, officer, phase):
+        tender = ready_tender(phase=phase, created_by=officer, committee=2)
+        with nothing_changes(tender), pytest.raises(ActionRefused, match=r"at least 3 members .*\(now 2\)"):
+            tender_services.tender_submit_for_approval(actor=officer, tender=tender)
+
+    def test_a_committee_member_without_a_personal_key_is_named_in_the_refusal(self, officer, phase):
+        tender = ready_tender(phase=phase, created_by=officer, committee=2)
+        keyless = UserFactory(roles=[Role.COMMITTEE_MEMBER], full_name="Keyless Member")
+        OpeningCommitteeMember.objects.create(tender=tender, user=keyless, nominated_by=officer)
+        with nothing_changes(tender), pytest.raises(ActionRefused) as refused:
+            tender_services.tender_submit_for_approval(actor=officer, tender=tender)
+        assert "have not set up their personal key yet: Keyless Member." in str(refused.value)
+        assert "Name at least" not in str(refused.value)
 
     @pytest.mark.parametrize("intruder", [*INTRUDERS, "approver"])
     def test_others_cannot_submit(self, request, intruder, draft):
@@ -457,6 +482,23 @@ class TestApprove:
 
         assert sorted(m.to[0] for m in mail.outbox) == sorted([officer.email, colleague_officer.email])
         assert mailed_to(officer)[0].subject == f"Tender {pending.reference} — {pending.title_en} is published"
+
+    def test_approval_makes_the_sealing_key_and_hands_back_the_recovery_share_once(self, approver, pending):
+        tender = tender_services.tender_approve(actor=approver, tender=pending)
+
+        key = TenderKey.objects.get(tender=pending)
+        assert tender.recovery_share and isinstance(tender.recovery_share, str)
+        assert tender.recovery_share not in str(Tender.objects.filter(pk=pending.pk).values().get())
+        assert key.shares.count() == 3
+        assert event("tender.sealing_key_created", tender).payload["tender_key_fingerprint"] == key.fingerprint
+
+    def test_approval_is_refused_when_a_member_has_lost_the_personal_key(self, approver, pending):
+        member = pending.opening_committee.first().user
+        PersonalKey.objects.filter(user=member).update(retired_at=timezone.now())
+
+        with nothing_changes(pending), pytest.raises(ActionRefused, match="personal key"):
+            tender_services.tender_approve(actor=approver, tender=pending)
+        assert not TenderKey.objects.filter(tender=pending).exists()
 
     def test_a_steering_committee_member_of_another_agency_may_approve(self, programme, pending):
         member = UserFactory(agency=AgencyFactory(), roles=[Role.APPROVER])

@@ -1,7 +1,11 @@
-"""Load the demo: agencies, the National e-Government Programme and its phases, one account per role.
+"""Load the demo: agencies, the National e-Government Programme and its phases, one account per role,
+tenders in every state, vendors, an opening committee with personal keys, and sealed bids (drafts, submitted
+bids and one tender whose bids were opened).
 
 Safe to run any number of times: what exists is left as it is.
 """
+
+import logging
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -11,6 +15,7 @@ from accounts.models import User
 from accounts.services import user_create, user_set_roles
 from audit.services import audit_checkpoint_create
 from core import demo_data
+from core.demo_bids import COMMITTEE, KEY_HOLDERS, demo_committee, seed_demo_bids, seed_demo_keys
 from core.demo_tenders import seed_demo_tenders
 from core.demo_vendors import seed_demo_vendors
 from procurement import services
@@ -21,6 +26,10 @@ class Command(BaseCommand):
     help = "Load realistic bilingual demo data (idempotent) and print the demo accounts."
 
     def handle(self, *args, **options):
+        # The bid receipts' PDFs are rendered as the demo bids are submitted; the PDF library's step-by-step
+        # log (and the font subsetter's) is noise here. A failed rendering is still kept on the receipt.
+        for name in ("fontTools", "weasyprint", "weasyprint.progress"):
+            logging.getLogger(name).setLevel(logging.ERROR)
         # The demo's own notifications stay in the app (in-app lists) instead of flooding the console.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"), transaction.atomic():
             checkpoint = self.seed()
@@ -36,19 +45,32 @@ class Command(BaseCommand):
             self._account(*account, actor=admin, agencies=agencies)
         programme = self._programme(admin, agencies)
         self._phases(admin, programme)
+        officer = User.objects.get(email="officer@demo.gov")
+        approver = User.objects.get(email="approver@demo.gov")
+        made_keys = seed_demo_keys()
+        if made_keys:
+            self.stdout.write(f"Set up {made_keys} personal key(s) for opening bids.")
+        committee = demo_committee()
         tenders = seed_demo_tenders(
             programme=programme,
-            officer=User.objects.get(email="officer@demo.gov"),
-            approver=User.objects.get(email="approver@demo.gov"),
+            officer=officer,
+            approver=approver,
             vendor=User.objects.get(email="vendor@demo.gov"),
+            committee=committee,
         )
         if tenders:
             self.stdout.write(f"Created {tenders} demo tender(s).")
-        vendors = seed_demo_vendors(
-            officer=User.objects.get(email="officer@demo.gov"), approver=User.objects.get(email="approver@demo.gov")
-        )
+        vendors = seed_demo_vendors(officer=officer, approver=approver)
         if vendors:
             self.stdout.write(f"Created {vendors} demo vendor(s).")
+        bids = seed_demo_bids(programme=programme, officer=officer, approver=approver, committee=committee)
+        if bids:
+            self.stdout.write(f"Created {bids} demo bid(s).")
+        if tenders or bids:
+            self.stdout.write(
+                "Recovery shares of the demo tenders were discarded; in the app the approver is shown each "
+                "tender's recovery share once, on the page that confirms the approval."
+            )
         return audit_checkpoint_create()
 
     def _account(self, email, name, name_ar, agency_code, roles, staff, *, actor, agencies=None):
@@ -108,4 +130,9 @@ class Command(BaseCommand):
         for email, name, _name_ar, agency, roles, _staff in demo_data.ACCOUNTS:
             where = f" — {agency}" if agency else ""
             self.stdout.write(f"  {email:<22} {', '.join(roles)}{where}  ({name})")
+        self.stdout.write("  vendor5@ / vendor6@demo.gov: two more verified companies (they have bids too)")
         self.stdout.write("  vendor2@ / vendor3@ / vendor4@demo.gov: pending, suspended and debarred companies")
+        self.stdout.write(
+            f"Opening committee of every demo tender: {', '.join(COMMITTEE)}. Personal keys (unlocked by the "
+            f"same password) are set up for {', '.join(KEY_HOLDERS)}."
+        )
