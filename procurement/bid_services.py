@@ -569,23 +569,24 @@ def _late(bid: Bid, actor, now, action: str) -> _RecordedRefusal:
     )
 
 
-def _lock_for_deadline(bid: Bid) -> tuple[Tender, Bid]:
-    """Lock the tender row, then the bid: the order the scheduler and every bid action use."""
+def _before_deadline(actor, bid: Bid, attempted: str, action: str) -> tuple[Tender, Bid, datetime.datetime]:
+    """Lock the tender row, then the bid (the order the scheduler and every bid action use), check the actor,
+    and refuse — recording the attempt — once the deadline has passed by the server's clock."""
     tender = _locked(bid.tender_id)
     bid = _locked_bid(bid)
     bid.tender = tender
-    return tender, bid
+    _require_member(actor, bid)
+    now = _now()
+    if tender.submission_deadline_passed(now):
+        raise _late(bid, actor, now, attempted)
+    _require_open(tender, now, action)
+    return tender, bid, now
 
 
 @_atomic_recording_refusals
 def bid_submit(*, actor, bid: Bid) -> BidReceipt:
     """Seal the draft as the bid's next version and give the vendor a receipt."""
-    tender, bid = _lock_for_deadline(bid)
-    _require_member(actor, bid)
-    now = _now()
-    if tender.submission_deadline_passed(now):
-        raise _late(bid, actor, now, "submitted")
-    _require_open(tender, now, _("submitted"))
+    tender, bid, now = _before_deadline(actor, bid, "submitted", _("submitted"))
     if bid.status not in (BidStatus.DRAFT, *SEALED_STATES):
         raise ActionRefused(_("This bid can no longer be submitted."))
     if not bid.draft:
@@ -654,12 +655,7 @@ def _current_envelopes(bid: Bid) -> list[dict]:
 @_atomic_recording_refusals
 def bid_reconfirm(*, actor, bid: Bid) -> BidReceipt:
     """Confirm a submitted bid as it is after a material addendum."""
-    tender, bid = _lock_for_deadline(bid)
-    _require_member(actor, bid)
-    now = _now()
-    if tender.submission_deadline_passed(now):
-        raise _late(bid, actor, now, "re-confirmed")
-    _require_open(tender, now, _("re-confirmed"))
+    tender, bid, now = _before_deadline(actor, bid, "re-confirmed", _("re-confirmed"))
     try:
         bid.reconfirm()
     except TransitionNotAllowed:
@@ -671,12 +667,7 @@ def bid_reconfirm(*, actor, bid: Bid) -> BidReceipt:
 @_atomic_recording_refusals
 def bid_withdraw(*, actor, bid: Bid) -> BidReceipt:
     """Withdraw the bid (or abandon a draft) before the deadline. Nothing is deleted."""
-    tender, bid = _lock_for_deadline(bid)
-    _require_member(actor, bid)
-    now = _now()
-    if tender.submission_deadline_passed(now):
-        raise _late(bid, actor, now, "withdrawn")
-    _require_open(tender, now, _("withdrawn"))
+    tender, bid, now = _before_deadline(actor, bid, "withdrawn", _("withdrawn"))
     envelopes = _current_envelopes(bid)
     try:
         bid.withdraw(now=now)

@@ -9,29 +9,19 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from accounts import keys
 from accounts.roles import Role
 from procurement import bid_services, tender_services
-from procurement.models import OpeningCommitteeMember, Tender
+from procurement.models import Tender
 from tests.accounts.factories import UserFactory
-from tests.procurement.tender_factories import make_pending, ready_tender
+from tests.procurement.tender_factories import keyed_committee_member, make_pending, ready_tender, with_committee
 from tests.vendors.factories import verified_vendor
 
 PASSWORD = "correct-horse-battery"  # the UserFactory's password
 
 
-def committee_member(**kwargs):
-    """A committee member with a personal key (password ``PASSWORD``)."""
-    user = UserFactory(roles=[Role.COMMITTEE_MEMBER], preferred_language="en", **kwargs)
-    keys.personal_key_create(user=user, password=PASSWORD)
-    return user
-
-
-def with_opening_committee(tender: Tender, size: int = 3) -> list:
-    members = [committee_member() for _ in range(size)]
-    for user in members:
-        OpeningCommitteeMember.objects.create(tender=tender, user=user, nominated_by=tender.created_by)
-    return members
+#: A committee member with a personal key (password ``PASSWORD``), and a tender's committee of them.
+committee_member = keyed_committee_member
+with_opening_committee = with_committee
 
 
 def published_tender(*, approver=None, **kwargs) -> tuple[Tender, list, str]:
@@ -39,8 +29,8 @@ def published_tender(*, approver=None, **kwargs) -> tuple[Tender, list, str]:
 
     Returns the tender, its three opening-committee members and the recovery share.
     """
-    tender = ready_tender(committee=0, **kwargs)
-    members = with_opening_committee(tender)
+    tender = ready_tender(**kwargs)
+    members = [seat.user for seat in tender.opening_committee.select_related("user").order_by("id")]
     make_pending(tender)
     approver = approver or UserFactory(agency=tender.agency, roles=[Role.APPROVER], preferred_language="en")
     tender = tender_services.tender_approve(actor=approver, tender=tender)
