@@ -558,14 +558,15 @@ def _receipt(*, bid: Bid, actor, action: str, now, envelopes: list[dict]) -> Bid
     return receipt
 
 
-def _late(bid: Bid, actor, now, action: str) -> _RecordedRefusal:
+def _late(bid: Bid, actor, now, attempted: str, action: str) -> _RecordedRefusal:
+    """``attempted`` is recorded (in English, like every audit entry); ``action`` is the translated word."""
     return _RecordedRefusal(
         _("The submission deadline (%(deadline)s) has passed: the bid was not %(action)s.")
         % {"deadline": bid.tender.submission_deadline.isoformat(), "action": action},
         tender=bid.tender,
         actor=actor,
         action="bid.refused_after_deadline",
-        payload={"bid_id": bid.pk, "attempted": action, "server_time": now.isoformat()},
+        payload={"bid_id": bid.pk, "attempted": attempted, "server_time": now.isoformat()},
     )
 
 
@@ -578,7 +579,7 @@ def _before_deadline(actor, bid: Bid, attempted: str, action: str) -> tuple[Tend
     _require_member(actor, bid)
     now = _now()
     if tender.submission_deadline_passed(now):
-        raise _late(bid, actor, now, attempted)
+        raise _late(bid, actor, now, attempted, action)
     _require_open(tender, now, action)
     return tender, bid, now
 
@@ -615,7 +616,7 @@ def bid_submit(*, actor, bid: Bid) -> BidReceipt:
     # The clock again, under the tender lock, just before anything is written: this time is the receipt's.
     now = _now()
     if tender.submission_deadline_passed(now):
-        raise _late(bid, actor, now, "submitted")
+        raise _late(bid, actor, now, "submitted", _("submitted"))
     action = ReceiptAction.SUBMITTED if bid.version == 0 else ReceiptAction.MODIFIED
     try:
         bid.submit(now=now)

@@ -197,8 +197,8 @@ class BidConsortiumMember(models.Model):
         max_digits=5,
         decimal_places=2,
         validators=[
-            MinValueValidator(Decimal("0.01"), message=_("A member's share is more than 0%.")),
-            MaxValueValidator(Decimal("99.99"), message=_("A member's share is less than 100%.")),
+            MinValueValidator(Decimal("0.01"), message=_("A member's share is more than 0%%.")),
+            MaxValueValidator(Decimal("99.99"), message=_("A member's share is less than 100%%.")),
         ],
     )
 

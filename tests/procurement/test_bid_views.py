@@ -461,7 +461,7 @@ def test_the_receipt_pdf_is_bilingual_and_dated_by_the_receipt(tender, vendor_ad
     _bid, receipt = submitted_bid(tender, vendor_admin)
     facts = tasks.receipt_facts(receipt)
     html = render_to_string("procurement/bids/receipt_pdf.html", {"facts": facts})
-    assert "Bid receipt" in html and "إيصال عطاء" in html and str(receipt.number) in html
+    assert "Bid receipt" in html and "إيصال عرض" in html and str(receipt.number) in html
     assert tender.title_ar in html and facts["digest"] in html
     # The document's dates are the receipt's, not the time it happened to be rendered.
     assert f'<meta name="dcterms.created" content="{facts["utc_iso"]}">' in html
