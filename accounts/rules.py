@@ -141,6 +141,31 @@ rules.add_perm("procurement.answer_clarification", is_tender_officer)
 rules.add_perm("procurement.add_addendum", is_tender_officer)
 rules.add_perm("procurement.approve_addendum", is_approver & approves_for_addendum & ~addendum_prepared_by)
 
+# Evaluation and award. The object is the tender.
+
+
+@rules.predicate
+def sits_on_evaluation_committee(user, tender) -> bool:
+    tender = getattr(tender, "tender", tender)
+    return tender is not None and tender.evaluation_members.filter(user=user).exists()
+
+
+@rules.predicate
+def evaluates_bid_without_conflict(user, bid) -> bool:
+    """An evaluation member reads a bid only after declaring no conflict of interest with its bidder."""
+    if bid is None or not hasattr(bid, "conflict_declarations"):
+        return False
+    return bid.conflict_declarations.filter(member__user=user, has_conflict=False).exists()
+
+
+rules.add_perm("procurement.manage_evaluation_committee", is_tender_officer)
+rules.add_perm("procurement.evaluate", sits_on_evaluation_committee & ~is_vendor_user)
+rules.add_perm("procurement.view_evaluation", can_see_internal_tenders | sits_on_evaluation_committee)
+rules.add_perm("procurement.export_evaluation", is_tender_officer | is_auditor)
+rules.add_perm("procurement.approve_award", is_approver & approves_for_tender & ~sits_on_evaluation_committee)
+rules.add_perm("procurement.decide_complaint", (is_approver & approves_for_tender) & ~sits_on_evaluation_committee)
+rules.add_perm("procurement.file_complaint", is_vendor_user)
+
 # Sealed bids. The object is the tender (submit_bid, open_bids, view_bids) or the bid.
 
 
@@ -175,7 +200,11 @@ rules.add_perm("procurement.view_bid", (is_vendor_user & works_for_bidder) | bid
 # nobody may; the views refuse and record the attempt whatever these rules say.
 rules.add_perm(
     "procurement.read_bid_content",
-    (is_officer & bid_tender_internal) | bid_committee | is_auditor | (is_vendor_user & works_for_bidder),
+    (is_officer & bid_tender_internal)
+    | bid_committee
+    | evaluates_bid_without_conflict
+    | is_auditor
+    | (is_vendor_user & works_for_bidder),
 )
 rules.add_perm("procurement.view_bids", can_see_internal_tenders | sits_on_opening_committee)
 rules.add_perm("procurement.open_bids", sits_on_opening_committee & ~is_vendor_user)

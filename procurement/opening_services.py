@@ -312,6 +312,17 @@ def opening_confirm(*, actor, tender: Tender, password: str, recovery_share: str
     if tender_key is None:
         raise ActionRefused(_("This tender has no sealing key, so it has no sealed bids to open."))
     stage = _stage_for(tender)
+    if stage == OpeningStage.FINANCIAL:
+        if Bid.objects.filter(tender=tender, status=BidStatus.OPENED).exists():
+            raise ActionRefused(_("Financial envelopes are opened after the technical evaluation is concluded."))
+        if not Bid.objects.filter(tender=tender, status=BidStatus.QUALIFIED).exists():
+            raise ActionRefused(_("No bid qualified technically: there is no financial envelope to open."))
+        if (
+            BidOpening.objects.filter(tender=tender, stage__in=[OpeningStage.FINANCIAL, OpeningStage.BOTH])
+            .filter(status=OpeningStatus.COMPLETED)
+            .exists()
+        ):
+            raise ActionRefused(_("The financial envelopes have already been opened."))
     if not keys.active_key(actor) and not uses_recovery:
         raise ActionRefused(_("You have no personal key; set one up on your profile first."))
     # The password is checked before anything else: it is what proves the person is present.

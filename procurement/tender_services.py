@@ -497,7 +497,8 @@ def tender_mark_unsuccessful(*, actor, tender: Tender, reason: str) -> Tender:
 
 
 def advance_deadlines(*, now: datetime.datetime | None = None) -> list[str]:
-    """Perform every time-driven transition that is due. Safe to run again and concurrently.
+    """Perform every time-driven transition that is due (closing at the submission deadline, making awards
+    final at the end of their standstill); return the references. Safe to run again and concurrently.
 
     Each tender is closed in its own transaction under a row lock (rows another worker holds are
     skipped, not waited for); the state and the deadline are checked again under the lock.
@@ -519,7 +520,9 @@ def advance_deadlines(*, now: datetime.datetime | None = None) -> list[str]:
                 continue
             _close(tender, actor=None, now=now)
             closed.append(tender.reference)
-    return closed
+    from procurement.evaluation_services import finalise_awards
+
+    return closed + finalise_awards(now=now)
 
 
 # Clarifications ----------------------------------------------------------------------------------

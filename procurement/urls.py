@@ -1,6 +1,6 @@
 from django.urls import path
 
-from procurement import bid_urls, opening_urls, tender_views, views
+from procurement import bid_urls, evaluation_export_urls, evaluation_urls, opening_urls, tender_views, views
 
 app_name = "procurement"
 
@@ -41,4 +41,6 @@ urlpatterns = [
     ),
     *bid_urls.urlpatterns,
     *opening_urls.urlpatterns,
+    *evaluation_urls.urlpatterns,
+    *evaluation_export_urls.urlpatterns,
 ]

@@ -234,3 +234,9 @@ BID_OPENING_WINDOW = datetime.timedelta(minutes=30)
 # The most price schedule lines and documents one bid may carry.
 BID_MAX_LINES = 500
 BID_MAX_FILES = 50
+# Evaluation: members' scores on a criterion that differ by more than this many points are flagged for the
+# chair; a price more than this percentage below the average of the other bids is flagged as abnormally low;
+# the standstill after an award is approved, in days.
+EVALUATION_SCORE_SPREAD = 20
+ABNORMALLY_LOW_PERCENT = 20
+STANDSTILL_DAYS = 10

@@ -1,5 +1,5 @@
-"""Procurement models: the organisation and programme (``organisation``), tenders (``tenders``) and sealed
-bids (``bids``)."""
+"""Procurement models: the organisation and programme (``organisation``), tenders (``tenders``), sealed
+bids (``bids``) and their evaluation and award (``evaluation``)."""
 
 from procurement.models.bids import (
     Bid,
@@ -12,6 +12,16 @@ from procurement.models.bids import (
     OpeningCommitteeMember,
     TenderKey,
     TenderKeyShare,
+)
+from procurement.models.evaluation import (
+    Complaint,
+    ComplianceDecision,
+    ConflictDeclaration,
+    ConsensusScore,
+    EvaluationMember,
+    PriceReview,
+    Recommendation,
+    TechnicalScore,
 )
 from procurement.models.organisation import (
     Agency,
@@ -42,6 +52,14 @@ __all__ = [
     "BidOpening",
     "BidReceipt",
     "BidVersion",
+    "Complaint",
+    "ComplianceDecision",
+    "ConflictDeclaration",
+    "ConsensusScore",
+    "EvaluationMember",
+    "PriceReview",
+    "Recommendation",
+    "TechnicalScore",
     "OpeningCommitteeMember",
     "TenderKey",
     "TenderKeyShare",

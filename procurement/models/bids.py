@@ -122,6 +122,7 @@ class Bid(ProtectedStateMixin, models.Model):
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
     opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
+    disqualification_reason = models.TextField(_("reason for disqualification"), blank=True)
     #: The draft being prepared (first submission or a modification), as a token encrypted with a key
     #: derived from the server's secret key; erased when it is submitted. Never the sealed bid.
     draft = models.TextField(blank=True, editable=False)
@@ -185,6 +186,26 @@ class Bid(ProtectedStateMixin, models.Model):
     @transition(field=status, source=BidStatus.SUBMITTED, target=BidStatus.OPENED)
     def open(self, *, now: datetime.datetime) -> None:
         self.opened_at = now
+
+    @transition(field=status, source=BidStatus.OPENED, target=BidStatus.QUALIFIED)
+    def qualify(self) -> None:
+        self.disqualification_reason = ""
+
+    @transition(field=status, source=[BidStatus.OPENED, BidStatus.QUALIFIED], target=BidStatus.DISQUALIFIED)
+    def disqualify(self, *, reason: str) -> None:
+        self.disqualification_reason = reason
+
+    @transition(field=status, source=BidStatus.DISQUALIFIED, target=BidStatus.QUALIFIED)
+    def reinstate(self) -> None:
+        self.disqualification_reason = ""
+
+    @transition(field=status, source=BidStatus.QUALIFIED, target=BidStatus.AWARDED)
+    def award(self) -> None:
+        pass
+
+    @transition(field=status, source=BidStatus.QUALIFIED, target=BidStatus.NOT_AWARDED)
+    def lose(self) -> None:
+        pass
 
 
 class BidConsortiumMember(models.Model):

@@ -93,6 +93,11 @@ class EvaluationMethod(models.TextChoices):
     FIXED_BUDGET = "fixed_budget", _("Best technical score within a fixed budget")
 
 
+class ConsensusRule(models.TextChoices):
+    AVERAGE = "average", _("The average of the members' scores (the chair may record a consensus)")
+    CHAIR_CONSENSUS = "chair_consensus", _("The consensus the chair records for every criterion")
+
+
 def minimum_periods() -> dict[str, datetime.timedelta]:
     periods = settings.TENDER_MINIMUM_PERIODS
     return {key: datetime.timedelta(days=value) for key, value in periods.items()}
@@ -155,6 +160,17 @@ class Tender(ProtectedStateMixin, models.Model):
         decimal_places=2,
         default=Decimal("70"),
         validators=PERCENT_VALIDATORS,
+    )
+    consensus_rule = models.CharField(
+        _("how members' scores are combined"),
+        max_length=20,
+        choices=ConsensusRule.choices,
+        default=ConsensusRule.AVERAGE,
+    )
+    evaluation_quorum = models.PositiveSmallIntegerField(
+        _("evaluation committee quorum"),
+        default=3,
+        validators=[MinValueValidator(2, message=_("An evaluation committee has a quorum of at least two."))],
     )
     clarification_deadline = models.DateTimeField(_("clarification deadline"))
     submission_deadline = models.DateTimeField(_("submission deadline"))
@@ -338,6 +354,30 @@ class Tender(ProtectedStateMixin, models.Model):
 
     @transition(field=status, source=TenderStatus.CLOSED, target=TenderStatus.OPENED)
     def open_bids(self) -> None:
+        pass
+
+    @transition(field=status, source=TenderStatus.OPENED, target=TenderStatus.EVALUATION)
+    def start_evaluation(self) -> None:
+        pass
+
+    @transition(field=status, source=TenderStatus.EVALUATION, target=TenderStatus.AWARD_PENDING)
+    def recommend_award(self) -> None:
+        pass
+
+    @transition(field=status, source=TenderStatus.AWARD_PENDING, target=TenderStatus.EVALUATION)
+    def return_recommendation(self) -> None:
+        pass
+
+    @transition(field=status, source=TenderStatus.AWARD_PENDING, target=TenderStatus.STANDSTILL)
+    def approve_award(self) -> None:
+        pass
+
+    @transition(field=status, source=TenderStatus.STANDSTILL, target=TenderStatus.AWARDED)
+    def finalise_award(self) -> None:
+        pass
+
+    @transition(field=status, source=TenderStatus.STANDSTILL, target=TenderStatus.EVALUATION)
+    def reopen_evaluation(self) -> None:
         pass
 
     @transition(field=status, source=CANCELLABLE_STATES, target=TenderStatus.CANCELLED)

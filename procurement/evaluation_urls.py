@@ -1,0 +1,3 @@
+"""The evaluation committee's pages, the award and complaints."""
+
+urlpatterns: list = []
