@@ -198,13 +198,24 @@ rules.add_perm("procurement.change_bid", is_vendor_user & works_for_bidder)
 rules.add_perm("procurement.view_bid", (is_vendor_user & works_for_bidder) | bid_tender_internal | bid_committee)
 # Who may read an opened envelope: the tender's officers, its opening committee, auditors. Before the opening
 # nobody may; the views refuse and record the attempt whatever these rules say.
+@rules.predicate
+def recused_from_bid(user, bid) -> bool:
+    """Whoever declared a conflict of interest with a bidder never reads its bid, whatever else they are."""
+    if bid is None or not hasattr(bid, "conflict_declarations"):
+        return False
+    return bid.conflict_declarations.filter(member__user=user, has_conflict=True).exists()
+
+
 rules.add_perm(
     "procurement.read_bid_content",
-    (is_officer & bid_tender_internal)
-    | bid_committee
-    | evaluates_bid_without_conflict
-    | is_auditor
-    | (is_vendor_user & works_for_bidder),
+    (
+        (is_officer & bid_tender_internal)
+        | bid_committee
+        | evaluates_bid_without_conflict
+        | is_auditor
+        | (is_vendor_user & works_for_bidder)
+    )
+    & ~recused_from_bid,
 )
 rules.add_perm("procurement.view_bids", can_see_internal_tenders | sits_on_opening_committee)
 rules.add_perm("procurement.open_bids", sits_on_opening_committee & ~is_vendor_user)

@@ -820,7 +820,7 @@ def award_return(*, actor, tender: Tender, comments: str) -> Recommendation:
 # Complaints --------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@_atomic_recording_refusals
 def complaint_file(*, actor, tender: Tender, grounds: str) -> Complaint:
     tender = _locked(tender)
     from procurement.bid_services import vendor_of

@@ -142,3 +142,64 @@ def material_addendum(tender: Tender, *, title: str = "Bill of quantities"):
         data={"summary_en": "A new annex.", "summary_ar": "ملحق جديد."},
         files=[(title, pdf_upload("annex.pdf"))],
     )
+
+
+# Helpers for the evaluation and award tests ------------------------------------------------------
+
+
+def evaluation_member(**kwargs):
+    """A committee member who may sit on an evaluation committee (no personal key: they open nothing)."""
+    return UserFactory(roles=[Role.COMMITTEE_MEMBER], preferred_language="en", **kwargs)
+
+
+def evaluation_ready(
+    *,
+    prices: tuple[str, ...] = ("1000.00", "1200.00", "1400.00"),
+    committee: int = 3,
+    quorum: int = 3,
+    start: bool = True,
+    **tender_kwargs,
+):
+    """A published tender with one bid per price (each from its own verified bidder), opened by two members
+    of its opening committee, an evaluation committee of ``committee`` people (the first chairs it) and, if
+    ``start``, the evaluation started by the tender's officer.
+
+    Returns a namespace: ``tender``, ``opening`` (the opening committee), ``officer``, ``chair``,
+    ``members`` (the evaluation committee, chair first), ``bids``, ``vendors``, ``admins`` (each bidder's
+    administrator), ``criteria`` (in their published order). The clock is left where it was.
+    """
+    from types import SimpleNamespace
+
+    from procurement import evaluation_services
+
+    tender, opening, _recovery = published_tender(evaluation_quorum=quorum, **tender_kwargs)
+    vendors, admins, bids = [], [], []
+    for number, price in enumerate(prices, start=1):
+        vendor, admin = bidder()
+        bid, _receipt = submitted_bid(tender, admin, price=price, answer=f"Approach {number}")
+        vendors.append(vendor)
+        admins.append(admin)
+        bids.append(bid)
+    open_bids(tender, opening)
+    tender.refresh_from_db()
+    officer = tender.created_by
+    evaluators = [evaluation_member() for _ in range(committee)]
+    with clock(past_deadline(tender, seconds=60)):
+        for number, user in enumerate(evaluators):
+            evaluation_services.evaluation_member_add(actor=officer, tender=tender, user=user, is_chair=number == 0)
+        if start:
+            evaluation_services.evaluation_start(actor=officer, tender=tender)
+    tender.refresh_from_db()
+    for bid in bids:
+        bid.refresh_from_db()
+    return SimpleNamespace(
+        tender=tender,
+        opening=opening,
+        officer=officer,
+        chair=evaluators[0] if evaluators else None,
+        members=evaluators,
+        bids=bids,
+        vendors=vendors,
+        admins=admins,
+        criteria=list(tender.criteria.order_by("order", "pk")),
+    )
