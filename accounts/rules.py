@@ -196,6 +196,8 @@ rules.add_perm("procurement.submit_bid", is_vendor_user)
 rules.add_perm("procurement.change_bid", is_vendor_user & works_for_bidder)
 # Who may see that a bid exists, who made it and when (never its content while it is sealed).
 rules.add_perm("procurement.view_bid", (is_vendor_user & works_for_bidder) | bid_tender_internal | bid_committee)
+
+
 # Who may read an opened envelope: the tender's officers, its opening committee, auditors. Before the opening
 # nobody may; the views refuse and record the attempt whatever these rules say.
 @rules.predicate
