@@ -94,7 +94,7 @@ def _draft(tender: Tender, *, price: str, offer: str) -> dict:
     }
 
 
-def _bid(tender: Tender, email: str, *, state: str, price: str, offer: str) -> Bid:
+def make_bid(tender: Tender, email: str, *, state: str, price: str, offer: str) -> Bid:
     """Draft the bid, attach its technical offer and (unless it stays a draft) submit it, through the services."""
     actor = _user(email)
     bid = bid_services.bid_start(actor=actor, tender=tender)
@@ -119,7 +119,7 @@ def _seed_open_bids() -> int:
         if tender is None or _has_bid(tender, email):
             continue
         with transaction.atomic():
-            _bid(tender, email, state=state, price=price, offer=offer)
+            make_bid(tender, email, state=state, price=price, offer=offer)
         made += 1
     return made
 
@@ -151,7 +151,7 @@ def _seed_opened_tender(*, programme, officer, approver, committee) -> int:
             services.tender_approve(actor=approver, tender=tender)  # the recovery share is discarded
         with mock.patch.object(services, "_now", return_value=while_open):
             for email, price, offer in OPENED_BIDS:
-                _bid(tender, email, state="submitted", price=price, offer=offer)
+                make_bid(tender, email, state="submitted", price=price, offer=offer)
         # Now, at the real time and after the deadline: the first member confirms, the second opens.
         opening_services.opening_confirm(actor=committee[0], tender=tender, password=DEMO_PASSWORD)
         opening_services.opening_confirm(actor=committee[1], tender=tender, password=DEMO_PASSWORD)

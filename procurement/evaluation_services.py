@@ -149,7 +149,7 @@ def evaluation_member_add(*, actor, tender: Tender, user: User, is_chair: bool =
     if TechnicalScore.objects.filter(member__tender=tender).exists():
         raise ActionRefused(_("Scoring has begun: the committee can no longer change."))
     member = EvaluationMember.objects.create(
-        tender=tender, user=user, is_chair=is_chair, is_external=is_external, appointed_by=actor
+        tender=tender, user=user, is_chair=is_chair, is_external=is_external, appointed_by=actor, appointed_at=_now()
     )
     audit_event_append(
         action="evaluation.member_appointed",
@@ -429,7 +429,9 @@ def consensus_record(*, actor, bid: Bid, criterion: TenderCriterion, score: Any,
     if not reason:
         raise ValidationError({"reason": _("Record how the committee reached this score.")})
     saved, _created = ConsensusScore.objects.update_or_create(
-        bid=bid, criterion=criterion, defaults={"score": value, "reason": reason, "recorded_by": actor}
+        bid=bid,
+        criterion=criterion,
+        defaults={"score": value, "reason": reason, "recorded_by": actor, "recorded_at": _now()},
     )
     audit_event_append(
         action="evaluation.consensus_recorded",

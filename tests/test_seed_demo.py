@@ -8,6 +8,7 @@ from audit.models import AuditCheckpoint, AuditEvent
 from audit.verification import verify_audit_log
 from core.demo_bids import COMMITTEE, KEY_HOLDERS, OPENED
 from core.demo_data import ACCOUNTS, PHASES
+from core.demo_evaluation import STAGES
 from notifications.models import Notification
 from procurement import sealing
 from procurement.models import (
@@ -15,13 +16,22 @@ from procurement.models import (
     Bid,
     BidOpening,
     BidReceipt,
+    Complaint,
+    ComplianceDecision,
+    ConflictDeclaration,
+    ConsensusScore,
+    EvaluationMember,
     OpeningCommitteeMember,
     Phase,
+    PriceReview,
     Programme,
+    Recommendation,
+    TechnicalScore,
     Tender,
     TenderKey,
 )
-from procurement.models.bids import BidStatus, EnvelopeState, OpeningStatus
+from procurement.models.bids import BidStatus, EnvelopeKind, EnvelopeState, OpeningStage, OpeningStatus
+from procurement.models.evaluation import ComplaintStatus, RecommendationStatus
 from procurement.models.tenders import TenderStatus
 from vendors.models import Vendor
 
@@ -38,6 +48,14 @@ MODELS = [
     Bid,
     BidReceipt,
     BidOpening,
+    EvaluationMember,
+    ConflictDeclaration,
+    ComplianceDecision,
+    TechnicalScore,
+    ConsensusScore,
+    PriceReview,
+    Recommendation,
+    Complaint,
     Notification,
     AuditEvent,
     AuditCheckpoint,
@@ -46,10 +64,11 @@ MODELS = [
 
 @pytest.fixture(autouse=True)
 def _fast(monkeypatch):
-    """A cheap scrypt cost for the demo's personal keys, and a stand-in for the receipts' PDF rendering
-    (weasyprint takes seconds per receipt; the rendering is tested with the receipts)."""
+    """A cheap scrypt cost for the demo's personal keys, and stand-ins for the receipts' and evaluation reports'
+    PDF rendering (weasyprint takes seconds per document; the rendering is tested with the receipts and reports)."""
     monkeypatch.setattr(sealing, "SCRYPT_N", 2**10)
     monkeypatch.setattr("procurement.tasks._receipt_pdf", lambda receipt: b"%PDF-1.4\n%%EOF\n")
+    monkeypatch.setattr("procurement.tasks._evaluation_report_pdf", lambda recommendation: b"%PDF-1.4\n%%EOF\n")
 
 
 def counts() -> dict[str, int]:
@@ -61,11 +80,14 @@ def test_seed_demo_is_idempotent_and_leaves_a_verified_log(db):
     call_command("seed_demo", stdout=out)
     before = counts()
     statuses = sorted(Bid.objects.values_list("pk", "status"))
+    tenders = sorted(Tender.objects.values_list("pk", "status"))
     again = StringIO()
     call_command("seed_demo", stdout=again)
     assert counts() == before, "a second run changes nothing"
     assert sorted(Bid.objects.values_list("pk", "status")) == statuses
+    assert sorted(Tender.objects.values_list("pk", "status")) == tenders
     assert "Created" not in again.getvalue()
+    assert_tenders_stand_at_each_stage_of_the_evaluation_and_the_award(out)
 
     assert before["Phase"] == len(PHASES)
     for email, *_ in ACCOUNTS:
@@ -129,3 +151,74 @@ def test_demo_accounts_can_sign_in(client, db):
         response = client.post("/en/accounts/sign-in/", {"username": email, "password": DEMO_PASSWORD})
         assert response.status_code == 302, email
         assert client.get("/en/dashboard/").status_code == 200
+
+
+def _stage(stage: str) -> Tender:
+    spec = next(spec for spec in STAGES if spec["stage"] == stage)
+    return Tender.objects.get(title_en=spec["title_en"])
+
+
+def assert_tenders_stand_at_each_stage_of_the_evaluation_and_the_award(out: StringIO) -> None:
+    """Checked on the first test's run (one seeding less: the demo takes seconds)."""
+    committee = set(COMMITTEE)
+    for stage in ("evaluation", "award_pending", "standstill", "awarded"):
+        tender = _stage(stage)
+        assert tender.status == stage
+        assert tender.reference in out.getvalue(), stage
+        # Past its deadline, opened by two members, with the whole committee declared on every bid.
+        assert tender.submission_deadline_passed(tender.submission_deadline)
+        seats = EvaluationMember.objects.filter(tender=tender)
+        assert set(seats.values_list("user__email", flat=True)) == committee
+        assert seats.get(is_chair=True).user.email == COMMITTEE[0]
+        assert not seats.filter(user__email="approver@demo.gov").exists()
+        assert ConflictDeclaration.objects.filter(member__tender=tender, has_conflict=False).count() == (
+            len(committee) * tender.bids.count()
+        )
+        assert ComplianceDecision.objects.filter(bid__tender=tender).count() == tender.bids.count()
+
+    # In evaluation: two sheets submitted, the third member still scoring; a bid found not responsive.
+    scoring = _stage("evaluation")
+    assert set(
+        EvaluationMember.objects.filter(tender=scoring, scores_submitted_at__isnull=True).values_list(
+            "user__email", flat=True
+        )
+    ) == {"committee3@demo.gov"}
+    assert TechnicalScore.objects.filter(member__user__email="committee3@demo.gov", bid__tender=scoring).exists()
+    assert ComplianceDecision.objects.filter(bid__tender=scoring, responsive=False).exclude(reason="").count() == 1
+    assert set(scoring.bids.values_list("status", flat=True)) == {BidStatus.OPENED}
+    assert "committee3@demo.gov can finish and submit their scores" in out.getvalue()
+
+    # Award pending: the financial envelopes opened, an abnormally low price justified, the recommendation waiting.
+    pending = _stage("award_pending")
+    recommendation = Recommendation.objects.get(tender=pending)
+    assert recommendation.status == RecommendationStatus.PENDING
+    assert BidOpening.objects.filter(
+        tender=pending, stage=OpeningStage.FINANCIAL, status=OpeningStatus.COMPLETED
+    ).exists()
+    assert pending.bids.filter(envelopes__kind=EnvelopeKind.FINANCIAL, envelopes__state=EnvelopeState.OPENED).exists()
+    low = [result for result in recommendation.evaluation["results"] if result["abnormally_low"]]
+    assert len(low) == 1
+    assert PriceReview.objects.get(bid_id=low[0]["bid_id"]).decision == PriceReview.Decision.JUSTIFIED
+    assert f"approver@demo.gov can approve (or return) the award to {recommendation.bid.vendor}" in out.getvalue()
+
+    # Standstill: approved, and the second-ranked bidder's complaint waits for a decision.
+    standstill = _stage("standstill")
+    approved = Recommendation.objects.get(tender=standstill)
+    assert approved.status == RecommendationStatus.APPROVED
+    assert approved.decided_by.email == "approver@demo.gov"
+    complaint = Complaint.objects.get(tender=standstill)
+    assert complaint.status == ComplaintStatus.SUBMITTED
+    assert complaint.bid_id != approved.bid_id
+    assert complaint.filed_at < approved.standstill_ends_at
+    assert "approver@demo.gov can decide the complaint" in out.getvalue()
+
+    # Awarded: a bid under the pass mark disqualified, a consensus recorded, the award final after the standstill.
+    awarded = _stage("awarded")
+    final = Recommendation.objects.get(tender=awarded)
+    assert final.status == RecommendationStatus.FINAL
+    assert ConsensusScore.objects.filter(bid__tender=awarded).count() == 1
+    statuses = dict(awarded.bids.values_list("pk", "status"))
+    assert statuses.pop(final.bid_id) == BidStatus.AWARDED
+    assert sorted(statuses.values()) == [BidStatus.DISQUALIFIED, BidStatus.NOT_AWARDED]
+    assert AuditEvent.objects.filter(action="tender.awarded", tender_id=awarded.pk).count() == 1
+    assert not Complaint.objects.filter(tender=awarded).exists()

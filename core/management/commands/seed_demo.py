@@ -1,6 +1,7 @@
 """Load the demo: agencies, the National e-Government Programme and its phases, one account per role,
-tenders in every state, vendors, an opening committee with personal keys, and sealed bids (drafts, submitted
-bids and one tender whose bids were opened).
+tenders in every state, vendors, an opening committee with personal keys, sealed bids (drafts, submitted
+bids and one tender whose bids were opened), and tenders at each stage of the evaluation and the award (in
+evaluation, awaiting the award's approval, in the standstill with a complaint, and awarded).
 
 Safe to run any number of times: what exists is left as it is.
 """
@@ -16,6 +17,7 @@ from accounts.services import user_create, user_set_roles
 from audit.services import audit_checkpoint_create
 from core import demo_data
 from core.demo_bids import COMMITTEE, KEY_HOLDERS, demo_committee, seed_demo_bids, seed_demo_keys
+from core.demo_evaluation import evaluation_demo_guide, seed_demo_evaluation
 from core.demo_tenders import seed_demo_tenders
 from core.demo_vendors import seed_demo_vendors
 from procurement import services
@@ -32,11 +34,15 @@ class Command(BaseCommand):
             logging.getLogger(name).setLevel(logging.ERROR)
         # The demo's own notifications stay in the app (in-app lists) instead of flooding the console.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"), transaction.atomic():
-            checkpoint = self.seed()
+            self.seed()
+        # Signed after the commit: the evaluation reports are rendered by the recommendations' commit hooks, and
+        # their audit events are covered too.
+        checkpoint = audit_checkpoint_create()
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
         if checkpoint:
             self.stdout.write(f"Audit log signed at event #{checkpoint.sequence}.")
         self.print_accounts()
+        self.print_evaluation_guide()
 
     def seed(self):
         admin = self._account(*demo_data.ACCOUNTS[0], actor=None)
@@ -66,12 +72,14 @@ class Command(BaseCommand):
         bids = seed_demo_bids(programme=programme, officer=officer, approver=approver, committee=committee)
         if bids:
             self.stdout.write(f"Created {bids} demo bid(s).")
-        if tenders or bids:
+        evaluated = seed_demo_evaluation(programme=programme, officer=officer, approver=approver, committee=committee)
+        if evaluated:
+            self.stdout.write(f"Created {evaluated} demo tender(s) at the evaluation and award stages.")
+        if tenders or bids or evaluated:
             self.stdout.write(
                 "Recovery shares of the demo tenders were discarded; in the app the approver is shown each "
                 "tender's recovery share once, on the page that confirms the approval."
             )
-        return audit_checkpoint_create()
 
     def _account(self, email, name, name_ar, agency_code, roles, staff, *, actor, agencies=None):
         user = User.objects.filter(email=email).first()
@@ -136,3 +144,11 @@ class Command(BaseCommand):
             f"Opening committee of every demo tender: {', '.join(COMMITTEE)}. Personal keys (unlocked by the "
             f"same password) are set up for {', '.join(KEY_HOLDERS)}."
         )
+
+    def print_evaluation_guide(self) -> None:
+        lines = evaluation_demo_guide(approver_email="approver@demo.gov")
+        if lines:
+            self.stdout.write("")
+            self.stdout.write("Evaluation and award demo tenders:")
+            for line in lines:
+                self.stdout.write(f"  {line}")
