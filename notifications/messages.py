@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.utils.translation import gettext as _
 
 
@@ -16,10 +18,50 @@ class _Params(dict):
         return ""
 
 
+def _moment(value: str) -> str:
+    """An ISO 8601 time as a reader expects it (UTC, to the minute); anything else as it is."""
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return value
+    if moment.tzinfo is None:
+        return moment.strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _award_result(params: _Params) -> tuple[str, str]:
+    """What one bidder is told when the award is approved: the outcome, their own scores and the reasons."""
+    if params["won"] == "yes":
+        subject = _("The award of %(tender)s goes to your bid") % params
+        outcome = _("The award of %(tender)s to your bid was approved.") % params
+    else:
+        subject = _("Result of the evaluation of %(tender)s") % params
+        outcome = _("The award of %(tender)s was approved in favour of %(winner)s.") % params
+    parts = [
+        outcome,
+        _("Your scores: technical %(technical)s, financial %(financial)s, combined %(combined)s; rank %(rank)s.")
+        % params,
+    ]
+    if params["disqualification"]:
+        parts.append(_("Your bid was disqualified: %(disqualification)s") % params)
+    parts.append(_("Reasons for the recommendation: %(reasons)s") % params)
+    if params["standstill_ends"]:
+        parts.append(
+            _(
+                "The award becomes final when the standstill period ends on %(standstill_ends)s; until then you may "
+                "file a complaint."
+            )
+            % _Params(params, standstill_ends=_moment(params["standstill_ends"]))
+        )
+    return subject, " ".join(str(part) for part in parts)
+
+
 def render_message(kind: str, tender, context: dict) -> tuple[str, str]:
     """(subject, body) for a notification of ``kind``."""
     label = _tender_label(tender)
     params = _Params(tender=label, **{k: v for k, v in context.items() if isinstance(v, str | int)})
+    if kind == "award.result":
+        return _award_result(params)
     messages = {
         "tender.submitted": (
             _("Tender %(tender)s awaits your approval") % params,
@@ -129,6 +171,105 @@ def render_message(kind: str, tender, context: dict) -> tuple[str, str]:
                 "Addendum %(number)s changed the tender %(tender)s. Re-confirm your bid before the submission "
                 "deadline, or modify it; a bid that is not re-confirmed will not be opened."
             )
+            % params,
+        ),
+        "evaluation.appointed": (
+            _("You were appointed to the evaluation committee of %(tender)s") % params,
+            _(
+                "You were appointed to the committee that evaluates the bids of %(tender)s. Before you see any bid, "
+                "declare for each bidder whether you have a conflict of interest."
+            )
+            % params,
+        ),
+        "evaluation.started": (
+            _("The evaluation of %(tender)s has started") % params,
+            _(
+                "The evaluation of the bids of %(tender)s has started. Declare your interests for each bidder, then "
+                "score each responsive bid on every criterion and submit your scores."
+            )
+            % params,
+        ),
+        "evaluation.member_recused": (
+            _("A member of the evaluation committee of %(tender)s declared a conflict") % params,
+            _(
+                "A member of the evaluation committee of %(tender)s declared a conflict of interest with a bidder "
+                "and is recused from its bid. Check that the committee still has its quorum."
+            )
+            % params,
+        ),
+        "evaluation.all_scores_in": (
+            _("Every member has scored the bids of %(tender)s") % params,
+            _(
+                "Every member of the evaluation committee of %(tender)s has submitted their scores. The score "
+                "matrix can now be read; the chair records the consensus where needed and concludes the technical "
+                "evaluation."
+            )
+            % params,
+        ),
+        "evaluation.none_qualified": (
+            _("No bid on %(tender)s qualified") % params,
+            _(
+                "No bid on %(tender)s passed the administrative and technical evaluation. The tender should be "
+                "declared unsuccessful."
+            )
+            % params,
+        ),
+        "bid.qualified": (
+            _("Your bid on %(tender)s qualified technically") % params,
+            _(
+                "Your bid on the tender %(tender)s passed the technical evaluation with a score of %(score)s and "
+                "goes on to the financial evaluation."
+            )
+            % params,
+        ),
+        "bid.disqualified": (
+            _("Your bid on %(tender)s was disqualified") % params,
+            (
+                _("Your bid on the tender %(tender)s was disqualified (technical score %(score)s). Reason: %(reason)s")
+                if params["score"]
+                else _("Your bid on the tender %(tender)s was disqualified. Reason: %(reason)s")
+            )
+            % params,
+        ),
+        "award.recommended": (
+            _("The award of %(tender)s awaits your approval") % params,
+            _(
+                "The evaluation committee of %(tender)s recommended an award. Read the evaluation report, then "
+                "approve the recommendation or return it to the committee with your comments."
+            )
+            % params,
+        ),
+        "award.returned": (
+            _("The recommendation on %(tender)s was returned") % params,
+            _(
+                "The approver returned the award recommendation on %(tender)s to the evaluation committee. "
+                "Comments: %(comments)s"
+            )
+            % params,
+        ),
+        "complaint.filed": (
+            _("A complaint was filed against the award of %(tender)s") % params,
+            _(
+                "A bidder filed a complaint against the award of %(tender)s. The award cannot become final until "
+                "someone outside the evaluation committee decides it."
+            )
+            % params,
+        ),
+        "complaint.upheld": (
+            _("A complaint on %(tender)s was upheld") % params,
+            _(
+                "A complaint against the award of %(tender)s was upheld; the award is set aside and the tender "
+                "returns to evaluation. Decision: %(decision)s"
+            )
+            % params,
+        ),
+        "complaint.dismissed": (
+            _("Your complaint on %(tender)s was dismissed") % params,
+            _("Your complaint against the award of %(tender)s was dismissed. Decision: %(decision)s") % params,
+        ),
+        "tender.awarded": (
+            _("Tender %(tender)s is awarded") % params,
+            _("The standstill period of %(tender)s ended with no complaint pending: the award to %(winner)s is final.")
             % params,
         ),
         "vendor.verified": (

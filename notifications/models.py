@@ -97,13 +97,52 @@ class Notification(models.Model):
         except NoReverseMatch:
             return ""
 
+    #: The pages of the evaluation and award a notification leads to, first the page for the tender's staff and
+    #: committee, then the page for bidders; each a list of URL names tried in turn (the first that exists).
+    EVALUATION_PAGES = {
+        "evaluation.appointed": (["procurement:evaluation_workspace"], None),
+        "evaluation.started": (["procurement:evaluation_workspace"], None),
+        "evaluation.member_recused": (["procurement:evaluation_committee", "procurement:evaluation_workspace"], None),
+        "evaluation.all_scores_in": (["procurement:evaluation_workspace"], None),
+        "evaluation.none_qualified": (["procurement:evaluation_workspace"], None),
+        "award.recommended": (["procurement:award_detail"], None),
+        "award.returned": (["procurement:evaluation_workspace"], None),
+        "award.result": (None, ["procurement:award_results", "procurement:evaluation_results"]),
+        "complaint.filed": (["procurement:complaint_list", "procurement:award_detail"], None),
+        "complaint.upheld": (
+            ["procurement:evaluation_workspace"],
+            ["procurement:award_results", "procurement:evaluation_results"],
+        ),
+        "complaint.dismissed": (None, ["procurement:award_results", "procurement:evaluation_results"]),
+        "tender.awarded": (
+            ["procurement:award_detail"],
+            ["procurement:award_results", "procurement:evaluation_results"],
+        ),
+    }
+
+    def _evaluation_link(self) -> str:
+        """The evaluation or award page a notification is about, or "" to fall back on the tender's page."""
+        from django.urls import NoReverseMatch, reverse
+
+        pages = self.EVALUATION_PAGES.get(self.kind)
+        if pages is None:
+            return ""
+        staff_pages, bidder_pages = pages
+        is_bidder = getattr(self.recipient, "vendor_membership", None) is not None
+        for name in (bidder_pages if is_bidder else staff_pages) or []:
+            try:
+                return reverse(name, args=[self.tender.pk])
+            except NoReverseMatch:
+                continue
+        return ""
+
     @property
     def link(self) -> str:
-        """The page about the bid or the opening for those notifications; otherwise the tender's internal page
-        for its staff and its public page for everyone else (vendors)."""
+        """The page about the bid, the opening, the evaluation or the award for those notifications; otherwise
+        the tender's internal page for its staff and its public page for everyone else (vendors)."""
         if self.tender is None:
             return self._vendor_link()
-        special = self._sealed_bids_link()
+        special = self._sealed_bids_link() or self._evaluation_link()
         if special:
             return special
         if self.recipient.has_perm("procurement.view_tender_internals", self.tender):

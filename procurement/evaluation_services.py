@@ -57,8 +57,14 @@ from procurement.models.evaluation import PENDING_COMPLAINT_STATES, ComplaintSta
 from procurement.models.tenders import ConsensusRule, TenderStatus
 from procurement.tender_services import _atomic_recording_refusals, _locked, _RecordedRefusal, tender_officers
 
-#: Bids that take part in the evaluation (opened, then qualified or disqualified).
-EVALUATED_STATES = [BidStatus.OPENED, BidStatus.QUALIFIED, BidStatus.DISQUALIFIED]
+#: Bids that take part in the evaluation (opened, then qualified or disqualified, finally awarded or not).
+EVALUATED_STATES = [
+    BidStatus.OPENED,
+    BidStatus.QUALIFIED,
+    BidStatus.DISQUALIFIED,
+    BidStatus.AWARDED,
+    BidStatus.NOT_AWARDED,
+]
 
 
 def _now() -> datetime.datetime:
@@ -361,9 +367,8 @@ def scores_submit(*, actor, tender: Tender) -> EvaluationMember:
     ]
     audit_event_append(action="evaluation.scores_submitted", actor=actor, obj=tender, payload={"scores": sheet})
     if all_scores_in(tender):
-        chair = EvaluationMember.objects.filter(tender=tender, is_chair=True).select_related("user").first()
         notify(
-            recipients=[m.user for m in members(tender)] + ([chair.user] if chair else []),
+            recipients=[m.user for m in members(tender)],
             kind="evaluation.all_scores_in",
             tender=tender,
         )
@@ -625,7 +630,32 @@ def price_review(*, actor, bid: Bid, decision: str, reason: str) -> PriceReview:
 
 def _snapshot(tender: Tender, results: list[scoring.BidResult]) -> dict:
     bids = {b.pk: b for b in evaluated_bids(tender)}
+    prices = {pk: _price_of(bid) for pk, bid in bids.items()}
     return {
+        "compliance": [
+            {"bid_id": c.bid_id, "responsive": c.responsive, "reason": c.reason}
+            for c in ComplianceDecision.objects.filter(bid__tender=tender).order_by("bid_id")
+        ],
+        "scores": [
+            {
+                "bid_id": t.bid_id,
+                "criterion_id": t.criterion_id,
+                "member": t.member.user.email,
+                "score": f"{t.score:f}",
+                "justification": t.justification,
+            }
+            for t in TechnicalScore.objects.filter(bid__tender=tender)
+            .select_related("member__user")
+            .order_by("bid_id", "criterion_id", "member__user__email")
+        ],
+        "consensus": [
+            {"bid_id": c.bid_id, "criterion_id": c.criterion_id, "score": f"{c.score:f}", "reason": c.reason}
+            for c in ConsensusScore.objects.filter(bid__tender=tender).order_by("bid_id", "criterion_id")
+        ],
+        "price_reviews": [
+            {"bid_id": r.bid_id, "decision": r.decision, "reason": r.reason}
+            for r in PriceReview.objects.filter(bid__tender=tender).order_by("bid_id")
+        ],
         "method": tender.evaluation_method,
         "tie_break": scoring.TIE_BREAK,
         "members": [
@@ -644,7 +674,7 @@ def _snapshot(tender: Tender, results: list[scoring.BidResult]) -> dict:
                 "technical": f"{r.technical:f}" if r.technical is not None else None,
                 "financial": f"{r.financial:f}" if r.financial is not None else None,
                 "combined": f"{r.combined:f}" if r.combined is not None else None,
-                "price": f"{_price_of(bids[r.bid_id]):f}" if r.bid_id in bids and _price_of(bids[r.bid_id]) else None,
+                "price": f"{prices[r.bid_id]:f}" if prices.get(r.bid_id) is not None else None,
                 "qualified": r.qualified,
                 "abnormally_low": r.abnormally_low,
                 "rank": r.rank,
