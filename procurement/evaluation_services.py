@@ -146,8 +146,11 @@ def evaluation_member_add(*, actor, tender: Tender, user: User, is_chair: bool =
     _in_state(tender, TenderStatus.CLOSED, TenderStatus.OPENED, TenderStatus.EVALUATION)
     if not user.is_active or user.has_role(Role.VENDOR_USER):
         raise ValidationError({"user": _("Vendor users cannot sit on an evaluation committee.")})
-    if not (user.has_role(Role.COMMITTEE_MEMBER) or user.has_role(Role.PROCUREMENT_OFFICER)):
-        raise ValidationError({"user": _("Only committee members and procurement officers can evaluate.")})
+    is_agency_officer = user.has_role(Role.PROCUREMENT_OFFICER) and user.agency_id == tender.agency_id
+    if not (user.has_role(Role.COMMITTEE_MEMBER) or is_agency_officer):
+        raise ValidationError(
+            {"user": _("Only committee members, or procurement officers of this agency, can evaluate its bids.")}
+        )
     if EvaluationMember.objects.filter(tender=tender, user=user).exists():
         raise ValidationError({"user": _("%(name)s is already on the evaluation committee.") % {"name": user}})
     if is_chair and EvaluationMember.objects.filter(tender=tender, is_chair=True).exists():
@@ -171,8 +174,13 @@ def evaluation_member_add(*, actor, tender: Tender, user: User, is_chair: bool =
 def evaluation_member_remove(*, actor, tender: Tender, member: EvaluationMember) -> None:
     tender = _locked(tender)
     require_perm(actor, "procurement.manage_evaluation_committee", tender)
-    if member.tender_id != tender.pk or member.declarations.exists():
+    if member.tender_id != tender.pk:
+        raise PermissionDenied("procurement.manage_evaluation_committee")
+    if member.declarations.exists():
         raise ActionRefused(_("A member who has made declarations stays on the record of the committee."))
+    _in_state(tender, TenderStatus.CLOSED, TenderStatus.OPENED, TenderStatus.EVALUATION)
+    if tender.status == TenderStatus.EVALUATION and len(members(tender)) - 1 < tender.evaluation_quorum:
+        raise ActionRefused(_("Appoint a replacement first: the committee cannot fall below its quorum."))
     user = member.user
     member.delete()
     audit_event_append(
