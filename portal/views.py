@@ -171,6 +171,7 @@ def _render_tender(request, tender: Tender, question_form: ClarificationQuestion
         "question_form": question_form,
         "share": _share_metadata(request, tender),
         "bid_box": tender_bid_box(request.user, tender),
+        "abnormally_low_percent": settings.ABNORMALLY_LOW_PERCENT,
     }
     return render(request, "portal/tender_detail.html", context)
 

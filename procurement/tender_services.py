@@ -40,7 +40,8 @@ from procurement.models.tenders import AddendumStatus, TenderStatus
 TENDER_FIELDS = (
     "title_en", "title_ar", "description_en", "description_ar", "method", "method_justification", "category",
     "estimated_value", "currency", "minimum_bids", "evaluation_method", "technical_weight", "financial_weight",
-    "pass_mark", "clarification_deadline", "submission_deadline", "opening_time",
+    "pass_mark", "consensus_rule", "evaluation_quorum", "clarification_deadline", "submission_deadline",
+    "opening_time",
 )  # fmt: skip
 
 

@@ -446,6 +446,8 @@ def tender_form_data(phase, **changes) -> dict:
         "technical_weight": "70",
         "financial_weight": "30",
         "pass_mark": "70",
+        "consensus_rule": "average",
+        "evaluation_quorum": "3",
         "clarification_deadline": local_input(now + 10 * DAY),
         "submission_deadline": local_input(now + 30 * DAY),
         "opening_time": local_input(now + 30 * DAY + datetime.timedelta(hours=2)),
