@@ -455,12 +455,28 @@ def consensus_record(*, actor, bid: Bid, criterion: TenderCriterion, score: Any,
     return saved
 
 
-def _agreed_scores(tender: Tender, bid: Bid, criteria, problems: list[str]) -> dict[int, Decimal]:
+class _Sheets:
+    """Every score and consensus of a tender's bids, read in two queries (so that a page or an export costs
+    the same number of queries whatever the number of bids, members and criteria)."""
+
+    def __init__(self, tender: Tender):
+        self.scores: dict[tuple[int, int], list[Decimal]] = {}
+        for bid_id, criterion_id, score in TechnicalScore.objects.filter(bid__tender=tender).values_list(
+            "bid_id", "criterion_id", "score"
+        ):
+            self.scores.setdefault((bid_id, criterion_id), []).append(score)
+        self.consensus = {(c.bid_id, c.criterion_id): c for c in ConsensusScore.objects.filter(bid__tender=tender)}
+
+
+def _agreed_scores(
+    tender: Tender, bid: Bid, criteria, problems: list[str], sheets: _Sheets | None = None
+) -> dict[int, Decimal]:
+    sheets = sheets or _Sheets(tender)
     limit = Decimal(settings.EVALUATION_SCORE_SPREAD)
     agreed = {}
     for criterion in criteria:
-        values = list(TechnicalScore.objects.filter(bid=bid, criterion=criterion).values_list("score", flat=True))
-        consensus = ConsensusScore.objects.filter(bid=bid, criterion=criterion).first()
+        values = sheets.scores.get((bid.pk, criterion.pk), [])
+        consensus = sheets.consensus.get((bid.pk, criterion.pk))
         needs_consensus = tender.consensus_rule == ConsensusRule.CHAIR_CONSENSUS or scoring.spread(values) > limit
         if consensus is None and needs_consensus:
             problems.append(
@@ -489,6 +505,7 @@ def technical_conclude(*, actor, tender: Tender) -> list[Bid]:
     if not all_scores_in(tender):
         problems.append(_("Every member must submit their scores first."))
     decided = []
+    sheets = _Sheets(tender)
     for bid in bids:
         compliance = ComplianceDecision.objects.filter(bid=bid).first()
         if compliance is None:
@@ -504,7 +521,7 @@ def technical_conclude(*, actor, tender: Tender) -> list[Bid]:
                 % {"count": available, "bidder": bid.vendor, "quorum": tender.evaluation_quorum}
             )
             continue
-        agreed = _agreed_scores(tender, bid, criteria, problems)
+        agreed = _agreed_scores(tender, bid, criteria, problems, sheets)
         if criteria and len(agreed) != len(criteria):
             continue
         exact = (
@@ -559,10 +576,7 @@ def technical_conclude(*, actor, tender: Tender) -> list[Bid]:
 # Prices, ranking and the recommendation ---------------------------------------------------------
 
 
-def _price_of(bid: Bid) -> Decimal | None:
-    envelope = BidEnvelope.objects.filter(
-        bid=bid, version__number=bid.version, kind=EnvelopeKind.FINANCIAL, state=EnvelopeState.OPENED
-    ).first()
+def _price_from(envelope: BidEnvelope | None) -> Decimal | None:
     if envelope is None or not envelope.content:
         return None
     try:
@@ -570,6 +584,17 @@ def _price_of(bid: Bid) -> Decimal | None:
     except (InvalidOperation, TypeError):
         return None
     return price if price.is_finite() and price > 0 else None
+
+
+def bid_prices(tender: Tender) -> dict[int, Decimal | None]:
+    """The price of every evaluated bid whose financial envelope is opened (one query)."""
+    envelopes = BidEnvelope.objects.filter(
+        bid__tender=tender, kind=EnvelopeKind.FINANCIAL, state=EnvelopeState.OPENED
+    ).select_related("version")
+    current = dict(evaluated_bids(tender).values_list("pk", "version"))
+    return {
+        e.bid_id: _price_from(e) for e in envelopes if e.bid_id in current and e.version.number == current[e.bid_id]
+    }
 
 
 def rules_of(tender: Tender) -> scoring.Rules:
@@ -586,17 +611,24 @@ def rules_of(tender: Tender) -> scoring.Rules:
 
 def bid_facts(tender: Tender) -> list[scoring.BidFacts]:
     criteria = list(tender.criteria.all())
+    bids = list(evaluated_bids(tender))
+    compliance = {c.bid_id: c for c in ComplianceDecision.objects.filter(bid__tender=tender)}
+    reviews = {r.bid_id: r for r in PriceReview.objects.filter(bid__tender=tender)}
+    prices = bid_prices(tender)
+    sheets = _Sheets(tender)
     facts = []
-    for bid in evaluated_bids(tender):
-        compliance = ComplianceDecision.objects.filter(bid=bid).first()
-        review = PriceReview.objects.filter(bid=bid).first()
+    for bid in bids:
+        decision = compliance.get(bid.pk)
+        review = reviews.get(bid.pk)
         facts.append(
             scoring.BidFacts(
                 bid_id=bid.pk,
                 submitted_at=bid.submitted_at,
-                responsive=compliance is not None and compliance.responsive,
-                scores=_agreed_scores(tender, bid, criteria, []) if criteria and bid.status != BidStatus.OPENED else {},
-                price=_price_of(bid),
+                responsive=decision is not None and decision.responsive,
+                scores=_agreed_scores(tender, bid, criteria, [], sheets)
+                if criteria and bid.status != BidStatus.OPENED
+                else {},
+                price=prices.get(bid.pk),
                 price_rejected=review is not None and review.decision == PriceReview.Decision.REJECTED,
             )
         )
@@ -638,7 +670,7 @@ def price_review(*, actor, bid: Bid, decision: str, reason: str) -> PriceReview:
 
 def _snapshot(tender: Tender, results: list[scoring.BidResult]) -> dict:
     bids = {b.pk: b for b in evaluated_bids(tender)}
-    prices = {pk: _price_of(bid) for pk, bid in bids.items()}
+    prices = bid_prices(tender)
     return {
         "compliance": [
             {"bid_id": c.bid_id, "responsive": c.responsive, "reason": c.reason}
@@ -708,7 +740,8 @@ def recommend(*, actor, tender: Tender, reasons: str) -> Recommendation:
     qualified = list(evaluated_bids(tender).filter(status=BidStatus.QUALIFIED))
     if not qualified:
         raise ActionRefused(_("No bid qualifies: the tender should be declared unsuccessful."))
-    if any(_price_of(bid) is None for bid in qualified):
+    prices = bid_prices(tender)
+    if any(prices.get(bid.pk) is None for bid in qualified):
         raise ActionRefused(_("The financial envelopes of the qualified bids must be opened first."))
     results = evaluation_results(tender)
     unreviewed = [r for r in results if r.abnormally_low and not PriceReview.objects.filter(bid_id=r.bid_id).exists()]
