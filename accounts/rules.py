@@ -161,7 +161,9 @@ def evaluates_bid_without_conflict(user, bid) -> bool:
 rules.add_perm("procurement.manage_evaluation_committee", is_tender_officer)
 rules.add_perm("procurement.evaluate", sits_on_evaluation_committee & ~is_vendor_user)
 rules.add_perm("procurement.view_evaluation", can_see_internal_tenders | sits_on_evaluation_committee)
-rules.add_perm("procurement.export_evaluation", is_tender_officer | is_auditor)
+# Exports hold every member's scores: for the agency's officers and auditors outside the committee (members
+# read the matrix in their workspace, without the bids they are recused from).
+rules.add_perm("procurement.export_evaluation", (is_tender_officer | is_auditor) & ~sits_on_evaluation_committee)
 rules.add_perm("procurement.approve_award", is_approver & approves_for_tender & ~sits_on_evaluation_committee)
 rules.add_perm("procurement.decide_complaint", (is_approver & approves_for_tender) & ~sits_on_evaluation_committee)
 rules.add_perm("procurement.file_complaint", is_vendor_user)
@@ -208,6 +210,16 @@ def recused_from_bid(user, bid) -> bool:
     return bid.conflict_declarations.filter(member__user=user, has_conflict=True).exists()
 
 
+@rules.predicate
+def evaluator_not_cleared(user, bid) -> bool:
+    """An evaluation member of the bid's tender who has not (yet) declared no conflict with its bidder."""
+    if bid is None or not hasattr(bid, "conflict_declarations"):
+        return False
+    if not bid.tender.evaluation_members.filter(user=user).exists():
+        return False
+    return not bid.conflict_declarations.filter(member__user=user, has_conflict=False).exists()
+
+
 rules.add_perm(
     "procurement.read_bid_content",
     (
@@ -217,7 +229,8 @@ rules.add_perm(
         | is_auditor
         | (is_vendor_user & works_for_bidder)
     )
-    & ~recused_from_bid,
+    & ~recused_from_bid
+    & ~evaluator_not_cleared,
 )
 rules.add_perm("procurement.view_bids", can_see_internal_tenders | sits_on_opening_committee)
 rules.add_perm("procurement.open_bids", sits_on_opening_committee & ~is_vendor_user)

@@ -208,7 +208,7 @@ class BidOpeningAdmin(ReadOnlyAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("pending_share")
+        return super().get_queryset(request).defer("pending_shares")
 
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.has_module_perms("procurement")

@@ -34,7 +34,7 @@ from core.exceptions import ActionRefused, require_perm
 from core.uploads import inspect_upload
 from notifications.services import notify
 from procurement import sealing, tender_services
-from procurement.models import Bid, BidConsortiumMember, BidEnvelope, BidFile, BidReceipt, BidVersion, Tender
+from procurement.models import Bid, BidEnvelope, BidFile, BidReceipt, BidVersion, Tender
 from procurement.models.bids import LIVE_BID_STATES, SEALED_STATES, BidStatus, EnvelopeKind, ReceiptAction
 from procurement.models.tenders import TenderStatus
 from procurement.tender_services import _atomic_recording_refusals, _locked, _RecordedRefusal
@@ -338,7 +338,16 @@ def bid_file_add(*, actor, bid: Bid, uploaded_file, title: str) -> BidFile:
             sealed_sha256=result.sha256,
             uploaded_by=actor,
         )
-        bid_file.set_names(title=title, original_name=(getattr(uploaded_file, "name", "") or "document")[:255])
+        original_name = (getattr(uploaded_file, "name", "") or "document")[:255]
+        bid_file.set_names(title=title, original_name=original_name)
+        bid_file.names_sealed = sealing.seal_envelope(
+            tender_public_key=bytes(tender_key.public_key),
+            tender_reference=bid.tender.reference,
+            envelope_kind=f"{label}-names",
+            bid_id=bid.pk,
+            version=version,
+            plaintext=json.dumps({"title": title, "name": original_name}, ensure_ascii=False).encode("utf-8"),
+        ).blob
         bid_file.sealed.save("sealed", File(sealed), save=False)
         bid_file.save()
     audit_event_append(
@@ -398,23 +407,9 @@ def _check_consortium(bid: Bid, rows: list[dict], today: datetime.date, errors: 
         members.append((vendor, share))
     if sum((share for _v, share in members), Decimal(0)) >= 100:
         errors.setdefault("consortium", []).append(_("The members' shares must leave a share to the lead vendor."))
-    # One bid per vendor per tender, as lead or as member.
-    taken = set(
-        Bid.objects.filter(tender=bid.tender, status__in=LIVE_BID_STATES, vendor_id__in=[bid.vendor_id, *seen])
-        .exclude(pk=bid.pk)
-        .values_list("vendor_id", flat=True)
-    ) | set(
-        BidConsortiumMember.objects.filter(
-            bid__tender=bid.tender, bid__status__in=LIVE_BID_STATES, vendor_id__in=[bid.vendor_id, *seen]
-        )
-        .exclude(bid=bid)
-        .values_list("vendor_id", flat=True)
-    )
-    for vendor_id in taken:
-        errors.setdefault("consortium", []).append(
-            _("%(vendor)s already takes part in another bid on this tender.")
-            % {"vendor": Vendor.objects.get(pk=vendor_id)}
-        )
+    # Whether a member also takes part in another bid cannot be checked now without telling this vendor who
+    # else is bidding: the consortium is sealed in the technical envelope, and the opening reports any vendor
+    # found in two bids.
     return members
 
 
@@ -492,8 +487,6 @@ def validate_for_submission(bid: Bid, draft: dict[str, Any], today: datetime.dat
         "files": [
             {
                 "label": f.label,
-                "title": f.title,
-                "name": f.original_name,
                 "content_type": f.content_type,
                 "size": f.size,
                 "sealed_sha256": f.sealed_sha256,
@@ -596,7 +589,7 @@ def bid_submit(*, actor, bid: Bid) -> BidReceipt:
     if problems:
         raise ActionRefused(" ".join(problems))
     draft = read_draft(bid)
-    technical, financial, consortium = validate_for_submission(bid, draft, _today(now))
+    technical, financial, _consortium = validate_for_submission(bid, draft, _today(now))
 
     version_number = bid.version + 1
     public_key = bytes(tender.sealing_key.public_key)
@@ -625,12 +618,10 @@ def bid_submit(*, actor, bid: Bid) -> BidReceipt:
     bid.save(update_fields=["status", "version", "submitted_at", "draft", "draft_saved_at"])
     version = BidVersion.objects.create(bid=bid, number=bid.version, submitted_at=now, submitted_by=actor)
     version.files.set(files)
+    # From now on the documents' names are readable only from their sealed copies, after the opening.
+    BidFile.objects.filter(pk__in=[f.pk for f in files]).update(title_token="", name_token="")
     for kind, envelope in sealed.items():
         _store_envelope(version, kind, envelope)
-    BidConsortiumMember.objects.filter(bid=bid).delete()
-    BidConsortiumMember.objects.bulk_create(
-        BidConsortiumMember(bid=bid, vendor=vendor, share=share) for vendor, share in consortium
-    )
     envelopes = [
         {"envelope": kind, "label": kind, "sha256": envelope.sha256, "size": len(envelope.blob)}
         for kind, envelope in sealed.items()
@@ -638,7 +629,11 @@ def bid_submit(*, actor, bid: Bid) -> BidReceipt:
         {"envelope": "file", "label": f.label, "sha256": f.sealed_sha256, "size": f.sealed.size if f.sealed else 0}
         for f in files
     ]
-    return _receipt(bid=bid, actor=actor, action=action, now=now, envelopes=envelopes)
+    receipt = _receipt(bid=bid, actor=actor, action=action, now=now, envelopes=envelopes)
+    # And once more as the last step before the commit: nothing is accepted at or after the deadline.
+    if tender.submission_deadline_passed(_now()):
+        raise _late(bid, actor, _now(), "submitted", _("submitted"))
+    return receipt
 
 
 def _current_envelopes(bid: Bid) -> list[dict]:

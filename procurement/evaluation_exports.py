@@ -210,7 +210,7 @@ def evaluation_report_pdf(request, pk: int):
     recommendations = Recommendation.objects.filter(tender=tender).order_by("-id")
     wanted = request.GET.get("recommendation", "")
     if wanted:
-        if not wanted.isdigit():
+        if not (wanted.isascii() and wanted.isdigit()) or len(wanted) > 18:
             raise Http404
         recommendations = recommendations.filter(pk=int(wanted))
     recommendation = recommendations.first()

@@ -23,6 +23,8 @@ The order of work (SYSTEM.md, Evaluation and Four eyes):
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -373,7 +375,15 @@ def scores_submit(*, actor, tender: Tender) -> EvaluationMember:
         {"bid_id": s.bid_id, "criterion_id": s.criterion_id, "score": f"{s.score:f}", "justification": s.justification}
         for s in TechnicalScore.objects.filter(member=member).order_by("bid_id", "criterion_id")
     ]
-    audit_event_append(action="evaluation.scores_submitted", actor=actor, obj=tender, payload={"scores": sheet})
+    # Only a fingerprint of the sheet now: the scores themselves go to the log with the recommendation, once
+    # everyone has submitted, so that nobody reads them early in the log either.
+    digest = hashlib.sha256(json.dumps(sheet, sort_keys=True).encode()).hexdigest()
+    audit_event_append(
+        action="evaluation.scores_submitted",
+        actor=actor,
+        obj=tender,
+        payload={"scores": len(sheet), "sheet_sha256": digest},
+    )
     if all_scores_in(tender):
         notify(
             recipients=[m.user for m in members(tender)],
@@ -773,6 +783,8 @@ def recommend(*, actor, tender: Tender, reasons: str) -> Recommendation:
             "vendor_id": winner.vendor_id,
             "reasons": reasons,
             "results": recommendation.evaluation["results"],
+            "scores": recommendation.evaluation["scores"],
+            "consensus": recommendation.evaluation["consensus"],
         },
     )
 

@@ -13,14 +13,17 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import tempfile
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts import keys
@@ -28,12 +31,12 @@ from accounts.models import PersonalKey, User
 from accounts.roles import Role
 from audit.models import AuditEvent
 from audit.services import audit_event_append
-from core import secrets
 from core.exceptions import ActionRefused, require_perm
 from notifications.services import notify
 from procurement import sealing, tender_services
 from procurement.models import (
     Bid,
+    BidConsortiumMember,
     BidEnvelope,
     BidFile,
     BidOpening,
@@ -51,8 +54,7 @@ from procurement.tender_services import (
     _RecordedRefusal,
     tender_officers,
 )
-
-_PENDING_SHARE_PURPOSE = "bid-opening-pending-share"
+from vendors.models import Vendor
 
 
 def _now():
@@ -233,8 +235,8 @@ def _waiting(tender: Tender, now) -> BidOpening | None:
     opening = BidOpening.objects.select_for_update().filter(tender=tender, status=OpeningStatus.WAITING).first()
     if opening is not None and not opening.is_waiting(now):
         opening.status = OpeningStatus.EXPIRED
-        opening.pending_share = None
-        opening.save(update_fields=["status", "pending_share"])
+        opening.pending_shares = {}
+        opening.save(update_fields=["status", "pending_shares"])
         audit_event_append(
             action="tender.opening_expired",
             actor=None,
@@ -245,7 +247,8 @@ def _waiting(tender: Tender, now) -> BidOpening | None:
     return opening
 
 
-def _member_share(tender: Tender, tender_key: TenderKey, actor: User, password: str) -> sealing.Share:
+def _member_share(tender: Tender, tender_key: TenderKey, actor: User, password: str):
+    """The actor's own share of the tender key, and their unlocked personal private key."""
     try:
         share = TenderKeyShare.objects.select_related("personal_key").get(tender_key=tender_key, member=actor)
     except TenderKeyShare.DoesNotExist:
@@ -264,12 +267,82 @@ def _member_share(tender: Tender, tender_key: TenderKey, actor: User, password: 
             actor=actor,
             reason="personal key replaced",
         )
-    return sealing.open_share(
-        encrypted_share=bytes(share.blob),
-        member_private_key=private_key,
-        tender_reference=tender.reference,
-        member_id=_member_id(actor),
+    try:
+        opened = sealing.open_share(
+            encrypted_share=bytes(share.blob),
+            member_private_key=private_key,
+            tender_reference=tender.reference,
+            member_id=_member_id(actor),
+        )
+    except (sealing.ShareTampered, sealing.FormatError):
+        raise _refusal(
+            _("Your stored share of this tender's key is damaged; another member must open the bids."),
+            tender=tender,
+            actor=actor,
+            reason="share damaged",
+        ) from None
+    return opened, private_key
+
+
+def _pending_id(tender: Tender, user_id: int) -> str:
+    return f"pending-{tender.pk}-user-{user_id}"
+
+
+def _custodians(tender: Tender, first: User) -> list[PersonalKey]:
+    """The active personal keys of everyone who may complete an opening that ``first`` started: the other
+    opening-committee members, and the agency's officers (who may bring the recovery share)."""
+    members = tender.opening_committee.exclude(user=first).values_list("user_id", flat=True)
+    officers = User.objects.filter(
+        groups__name=Role.PROCUREMENT_OFFICER, agency_id=tender.agency_id, is_active=True
+    ).exclude(pk=first.pk)
+    return list(
+        PersonalKey.objects.active()
+        .filter(user__is_active=True)
+        .filter(Q(user_id__in=list(members)) | Q(user__in=officers))
+        .distinct()
     )
+
+
+def _seal_pending(tender: Tender, first: User, share: sealing.Share) -> dict[str, str]:
+    return {
+        str(key.user_id): base64.b64encode(
+            sealing.seal_share_for(
+                share=share,
+                recipient_public_key=bytes(key.public_key),
+                tender_reference=tender.reference,
+                recipient_id=_pending_id(tender, key.user_id),
+            )
+        ).decode("ascii")
+        for key in _custodians(tender, first)
+    }
+
+
+def _open_pending(tender: Tender, opening: BidOpening, actor: User, private_key) -> sealing.Share:
+    blob = (opening.pending_shares or {}).get(str(actor.pk))
+    if not blob:
+        raise _refusal(
+            _(
+                "The first confirmation was not sealed for you (you had no personal key then); another member must "
+                "complete the opening."
+            ),
+            tender=tender,
+            actor=actor,
+            reason="not a custodian of the first share",
+        )
+    try:
+        return sealing.open_share(
+            encrypted_share=base64.b64decode(blob),
+            member_private_key=private_key,
+            tender_reference=tender.reference,
+            member_id=_pending_id(tender, actor.pk),
+        )
+    except (sealing.ShareTampered, sealing.FormatError, ValueError):
+        raise _refusal(
+            _("The first confirmation cannot be opened with your key; start the opening again."),
+            tender=tender,
+            actor=actor,
+            reason="pending share damaged",
+        ) from None
 
 
 @_atomic_recording_refusals
@@ -355,8 +428,9 @@ def opening_confirm(*, actor, tender: Tender, password: str, recovery_share: str
                 actor=actor,
                 reason="invalid recovery share",
             ) from None
+        _personal_key, private_key = keys.unlock(user=actor, password=password)
     else:
-        share = _member_share(tender, tender_key, actor, password)
+        share, private_key = _member_share(tender, tender_key, actor, password)
 
     if opening is None:
         opening = BidOpening.objects.create(
@@ -365,9 +439,7 @@ def opening_confirm(*, actor, tender: Tender, password: str, recovery_share: str
             first_member=actor,
             first_confirmed_at=now,
             expires_at=now + settings.BID_OPENING_WINDOW,
-            pending_share=secrets.encrypt(
-                share.index.to_bytes(2, "big") + share.value, purpose=f"{_PENDING_SHARE_PURPOSE}:{tender.pk}"
-            ),
+            pending_shares=_seal_pending(tender, actor, share),
         )
         audit_event_append(
             action="tender.opening_confirmed",
@@ -379,10 +451,9 @@ def opening_confirm(*, actor, tender: Tender, password: str, recovery_share: str
         notify(recipients=others, kind="opening.awaiting_second", tender=tender, context={"member": str(actor)})
         return opening
 
-    raw = secrets.decrypt(bytes(opening.pending_share), purpose=f"{_PENDING_SHARE_PURPOSE}:{tender.pk}")
-    first = sealing.Share(int.from_bytes(raw[:2], "big"), raw[2:])
+    first = _open_pending(tender, opening, actor, private_key)
     try:
-        private_key = sealing.rebuild_tender_private_key(
+        tender_private_key = sealing.rebuild_tender_private_key(
             material=bytes(tender_key.encrypted_private_key), shares=[first, share], tender_reference=tender.reference
         )
     except sealing.InvalidShares:
@@ -396,16 +467,16 @@ def opening_confirm(*, actor, tender: Tender, password: str, recovery_share: str
         raise _refusal(
             _("These shares do not open this tender's key."), tender=tender, actor=actor, reason="wrong shares"
         ) from None
-    record = _open_envelopes(tender=tender, private_key=private_key, stage=opening.stage, now=now)
-    del private_key
+    record = _open_envelopes(tender=tender, private_key=tender_private_key, stage=opening.stage, now=now)
+    del tender_private_key, private_key
     opening.status = OpeningStatus.COMPLETED
     opening.second_member = actor
     opening.completed_at = now
-    opening.pending_share = None
+    opening.pending_shares = {}
     record["members"] = [opening.first_member.email, actor.email]
     record["recovery_share_used"] = uses_recovery
     opening.record = record
-    opening.save(update_fields=["status", "second_member", "completed_at", "pending_share", "record"])
+    opening.save(update_fields=["status", "second_member", "completed_at", "pending_shares", "record"])
     if tender.status == TenderStatus.CLOSED:
         source = tender.status
         tender.open_bids()
@@ -482,6 +553,21 @@ def _open_one(*, tender: Tender, private_key, bid: Bid, envelope: BidEnvelope, e
     return result
 
 
+def _record_consortium(bid: Bid, content) -> list[dict]:
+    """The consortium named in the opened technical envelope, now recorded as rows (never before)."""
+    members = []
+    for row in (content or {}).get("consortium", []) if isinstance(content, dict) else []:
+        try:
+            vendor_id, share = int(row.get("vendor_id")), Decimal(str(row.get("share")))
+        except (TypeError, ValueError, ArithmeticError):
+            continue
+        if not Vendor.objects.filter(pk=vendor_id).exists() or not 0 < share < 100:
+            continue
+        BidConsortiumMember.objects.get_or_create(bid=bid, vendor_id=vendor_id, defaults={"share": share})
+        members.append({"vendor_id": vendor_id, "share": f"{share:f}"})
+    return members
+
+
 def sealing_json(plaintext: bytes) -> dict:
     import json
 
@@ -496,7 +582,7 @@ def _open_files(*, tender: Tender, private_key, bid: Bid, listed: list) -> list[
     files = {f.label: f for f in BidFile.objects.filter(bid=bid, label__in=[i.get("label") for i in listed])}
     for item in listed:
         bid_file = files.get(item.get("label"))
-        entry = {"label": item.get("label"), "name": item.get("name")}
+        entry = {"label": item.get("label")}
         if bid_file is None:
             entry.update(state="tampered", problem="the sealed file is missing")
             results.append(entry)
@@ -528,10 +614,34 @@ def _open_files(*, tender: Tender, private_key, bid: Bid, listed: list) -> list[
             plain.seek(0)
             bid_file.opened.save("opened", File(plain), save=False)
             bid_file.opened_sha256 = digest.hexdigest()
-            bid_file.save(update_fields=["opened", "opened_sha256"])
+            names = _open_names(tender=tender, private_key=private_key, bid=bid, bid_file=bid_file)
+            bid_file.set_names(title=names.get("title", ""), original_name=names.get("name", "") or "document")
+            bid_file.save(update_fields=["opened", "opened_sha256", "title_token", "name_token"])
         entry.update(state="opened", sha256=bid_file.opened_sha256)
         results.append(entry)
     return results
+
+
+def _open_names(*, tender: Tender, private_key, bid: Bid, bid_file: BidFile) -> dict:
+    """The document's title and file name from their sealed copy (authenticated with the file's label)."""
+    blob = bytes(bid_file.names_sealed or b"")
+    if not blob:
+        return {}
+    try:
+        content = sealing_json(
+            sealing.open_envelope(
+                tender_private_key=private_key,
+                blob=blob,
+                expected_sha256=hashlib.sha256(blob).hexdigest(),
+                tender_reference=tender.reference,
+                envelope_kind=f"{bid_file.label}-names",
+                bid_id=bid.pk,
+                version=bid_file.sealed_version,
+            )
+        )
+    except (sealing.EnvelopeTampered, sealing.FormatError, ValueError):
+        return {}
+    return {k: str(v)[:255] for k, v in content.items() if k in ("title", "name")}
 
 
 def _open_envelopes(*, tender: Tender, private_key, stage: str, now) -> dict:
@@ -578,11 +688,26 @@ def _open_envelopes(*, tender: Tender, private_key, stage: str, now) -> dict:
         if bid.status == BidStatus.SUBMITTED:
             bid.open(now=now)
             bid.save(update_fields=["status", "opened_at"])
+            technical = BidEnvelope.objects.filter(
+                bid=bid, version__number=bid.version, kind=EnvelopeKind.TECHNICAL, state=EnvelopeState.OPENED
+            ).first()
+            entry["consortium"] = _record_consortium(bid, technical.content if technical else None)
         entries.append(entry)
+    taking_part: dict[int, list[int]] = {}
+    for bid in bids:
+        taking_part.setdefault(bid.vendor_id, []).append(bid.pk)
+    for member in BidConsortiumMember.objects.filter(bid__in=bids):
+        taking_part.setdefault(member.vendor_id, []).append(member.bid_id)
     return {
         "stage": stage,
         "opened_at": now.isoformat(),
         "bids": entries,
+        # A vendor found in two bids (as lead or consortium member): for the committee to decide on.
+        "vendors_in_several_bids": [
+            {"vendor_id": vendor_id, "bid_ids": sorted(set(ids))}
+            for vendor_id, ids in sorted(taking_part.items())
+            if len(set(ids)) > 1
+        ],
         "not_reconfirmed": [{"bid_id": b.pk, "bidder": b.vendor.legal_name_en} for b in excluded],
         "tampered": sum(
             1

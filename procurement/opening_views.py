@@ -62,6 +62,15 @@ def _refuse_sealed(request, obj, what: str):
     return response
 
 
+def _bid_or_refusal(request, pk: int, bid_pk: int, what: str):
+    """The bid, or — for a bid that does not exist on this tender — the same logged refusal a sealed one gets,
+    so that nobody can count a tender's bids by trying numbers before the opening."""
+    try:
+        return _bid(pk, bid_pk)
+    except Http404:
+        return _refuse_sealed(request, _tender(pk), f"{what} (no such bid)")
+
+
 def render_page(request, template: str, context: dict, *, status: int = 200):
     """Render a sealed-bid page; the breadcrumbs link to the tender page for those who may open it."""
     tender = context["tender"]
@@ -82,7 +91,12 @@ def may_see_opening_record(user, tender: Tender) -> bool:
     """The tender's internal users, its opening committee, and the people of vendors that bid on it."""
     if user.has_perm("procurement.view_bids", tender):
         return True
-    return Bid.objects.filter(tender=tender, vendor__memberships__user=user).exists()
+    # Bidders: vendors whose bid was submitted and opened (not a draft, nor one withdrawn before the deadline).
+    return Bid.objects.filter(
+        tender=tender,
+        vendor__memberships__user=user,
+        status__in=[s for s in BidStatus.values if s not in UNOPENED_STATES],
+    ).exists()
 
 
 # The opening committee ----------------------------------------------------------------------------
@@ -192,8 +206,10 @@ def bid_register(request, pk: int):
 def envelope_detail(request, pk: int, bid_pk: int, kind: str):
     if kind not in EnvelopeKind.values:
         raise Http404
-    bid = _bid(pk, bid_pk)
     what = f"{kind} envelope"
+    bid = _bid_or_refusal(request, pk, bid_pk, what)
+    if not isinstance(bid, Bid):
+        return bid
     if bid.status in UNOPENED_STATES:
         return _refuse_sealed(request, bid, what)
     envelope = BidEnvelope.objects.filter(bid=bid, version__number=bid.version, kind=kind).first()
@@ -209,12 +225,18 @@ def envelope_detail(request, pk: int, bid_pk: int, kind: str):
         stored = {
             f.label: f
             for f in BidFile.objects.filter(bid=bid, label__in=[item.get("label") for item in listed]).only(
-                "id", "label", "opened", "opened_sha256", "bid_id"
+                "id", "label", "opened", "opened_sha256", "bid_id", "title_token", "name_token"
             )
         }
         for item in listed:
             stored_file = stored.get(item.get("label"))
-            files.append({"item": item, "opened": bool(stored_file and stored_file.opened), "file": stored_file})
+            # The names were sealed apart from the list (``BidFile.names_sealed``) and restored at the opening.
+            named = {
+                **item,
+                "title": stored_file.title if stored_file else item.get("label"),
+                "name": stored_file.original_name if stored_file else "",
+            }
+            files.append({"item": named, "opened": bool(stored_file and stored_file.opened), "file": stored_file})
     answers = content.get("answers", {}) if isinstance(content.get("answers"), dict) else {}
     response = render_page(
         request,
@@ -235,10 +257,12 @@ def envelope_detail(request, pk: int, bid_pk: int, kind: str):
 
 @login_required
 def bid_file_download(request, pk: int, bid_pk: int, label: str):
-    bid = _bid(pk, bid_pk)
-    bid_file = get_object_or_404(BidFile, bid=bid, label=label)
     what = "bid document"
-    if bid.status in UNOPENED_STATES or not bid_file.opened:
+    bid = _bid_or_refusal(request, pk, bid_pk, what)
+    if not isinstance(bid, Bid):
+        return bid
+    bid_file = BidFile.objects.filter(bid=bid, label=label).first()
+    if bid_file is None or bid.status in UNOPENED_STATES or not bid_file.opened:
         return _refuse_sealed(request, bid, what)
     _require(request, "procurement.read_bid_content", bid)
     try:
@@ -260,7 +284,7 @@ def _waiting_opening(tender: Tender, now) -> BidOpening | None:
     opening = (
         BidOpening.objects.filter(tender=tender, status=OpeningStatus.WAITING)
         .select_related("first_member")
-        .defer("pending_share")
+        .defer("pending_shares")
         .first()
     )
     return opening if opening is not None and opening.is_waiting(now) else None
@@ -453,7 +477,7 @@ def opening_record_csv(request, pk: int):
                             _cell(v)
                             for v in [
                                 *prefix,
-                                _("Document: %(name)s") % {"name": item.get("name", "")},
+                                _("Document: %(name)s") % {"name": item.get("label", "")},
                                 item.get("sha256", ""),
                                 states.get(item.get("state"), item.get("state", "")),
                                 item.get("problem", ""),

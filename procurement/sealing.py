@@ -89,6 +89,7 @@ __all__ = [
     "public_key_bytes",
     "read_header",
     "rebuild_tender_private_key",
+    "seal_share_for",
     "rewrap_personal_key",
     "seal_envelope",
     "seal_file",
@@ -490,6 +491,18 @@ def _encrypt_share(*, share: Share, member_public_key: bytes, tender_reference: 
     header_bytes = _canonical_json(header)
     aad = _aad(TYPE_MEMBER_SHARE, _share_context(tender_reference, member_id), header_bytes)
     return _pack(header, AESGCM(key).encrypt(nonce, share.value, aad))[1]
+
+
+def seal_share_for(*, share: Share, recipient_public_key: bytes, tender_reference: str, recipient_id: str) -> bytes:
+    """Encrypt an unlocked share to someone's personal public key (e.g. the first opening member's share, for
+    the members who may complete the opening); it opens with :func:`open_share` and ``member_id=recipient_id``."""
+    _load_public_key(recipient_public_key, "recipient public key")
+    return _encrypt_share(
+        share=share,
+        member_public_key=bytes(recipient_public_key),
+        tender_reference=_label(tender_reference, "tender_reference"),
+        member_id=_label(recipient_id, "recipient_id"),
+    )
 
 
 def _recovery_checksum(tender_reference: str, index: int, value: bytes) -> str:

@@ -259,6 +259,9 @@ class BidFile(models.Model):
     #: holds); the sealed technical envelope carries them too, and that copy is what the opening reveals.
     title_token = models.TextField(editable=False, default="")
     name_token = models.TextField(editable=False, default="")
+    #: The title and file name sealed to the tender key like the document itself (kind ``<label>-names``): what
+    #: the opening reveals. The server-key tokens above serve the vendor's draft and are erased on submission.
+    names_sealed = models.BinaryField(editable=False, default=b"")
     content_type = models.CharField(_("type"), max_length=100)
     size = models.PositiveBigIntegerField(_("size (bytes)"))
     sealed = models.FileField(upload_to=sealed_upload_to, max_length=255)
@@ -299,11 +302,18 @@ class BidFile(models.Model):
 
     @property
     def title(self) -> str:
-        return self._read(self.title_token)
+        from django.utils.translation import gettext
+
+        return self._read(self.title_token) if self.title_token else gettext("Sealed document")
 
     @property
     def original_name(self) -> str:
-        return self._read(self.name_token) or "document"
+        return (self._read(self.name_token) if self.name_token else "") or "document"
+
+    def forget_names(self) -> None:
+        """Once submitted, the names are readable only from the sealed copy (after the opening)."""
+        self.title_token = ""
+        self.name_token = ""
 
 
 class BidVersion(models.Model):
@@ -420,9 +430,10 @@ class BidOpening(models.Model):
     first_member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     first_confirmed_at = models.DateTimeField()
     expires_at = models.DateTimeField()
-    #: The first member's unlocked share while waiting for the second, encrypted with a key derived from the
-    #: server's secret (one share alone opens nothing); erased when the ceremony completes or expires.
-    pending_share = models.BinaryField(null=True, blank=True, editable=False)
+    #: The first member's unlocked share while waiting for the second, encrypted to the personal public key of
+    #: each person who may complete the opening ({user id: base64 blob}): only their password opens it, so
+    #: nothing the server holds is enough. Erased when the ceremony completes or expires.
+    pending_shares = models.JSONField(default=dict, blank=True, editable=False)
     second_member = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -26,6 +26,7 @@ from tests.procurement.bid_factories import (
     document,
     draft_data,
     material_addendum,
+    open_bids,
     published_tender,
     read_stored,
     sha256_hex,
@@ -337,11 +338,18 @@ def _with_consortium(tender, admin, members):
     return save(bid, admin, data)
 
 
-def test_a_consortium_with_eligible_members_is_accepted(tender, vendor_and_admin):
+def _members(tender):
+    return [seat.user for seat in tender.opening_committee.select_related("user").order_by("id")]
+
+
+def test_a_consortium_with_eligible_members_is_accepted_and_recorded_only_at_the_opening(tender, vendor_and_admin):
     _vendor, admin = vendor_and_admin
     partner, _ = bidder()
     bid = _with_consortium(tender, admin, [(partner, "40")])
     bid_services.bid_submit(actor=admin, bid=bid)
+    # The consortium is in the sealed technical envelope: no readable row before the opening.
+    assert not BidConsortiumMember.objects.filter(bid=bid).exists()
+    open_bids(tender, _members(tender))
     (row,) = BidConsortiumMember.objects.filter(bid=bid)
     assert (row.vendor, str(row.share)) == (partner, "40.00")
 
@@ -372,23 +380,17 @@ def test_the_lead_or_a_member_named_twice_is_refused(tender, vendor_and_admin):
     _submit_refused(bid, admin, "consortium")
 
 
-def test_a_vendor_that_already_bids_cannot_join_a_consortium(tender, vendor_and_admin):
+def test_a_vendor_in_two_bids_is_not_revealed_at_submission_but_reported_at_the_opening(tender, vendor_and_admin):
+    """Refusing the submission would tell this vendor that its partner bids too: the opening reports it."""
     _vendor, admin = vendor_and_admin
     rival, rival_admin = bidder()
-    submitted_bid(tender, rival_admin)
+    rival_bid, _receipt = submitted_bid(tender, rival_admin)
     bid = _with_consortium(tender, admin, [(rival, "30")])
-    errors = _submit_refused(bid, admin, "consortium")
-    assert any(rival.legal_name_en in message for message in errors["consortium"])
-
-
-def test_a_vendor_in_another_consortium_cannot_also_bid_alone(tender, vendor_and_admin):
-    _vendor, admin = vendor_and_admin
-    partner, partner_admin = bidder()
-    lead_bid = _with_consortium(tender, admin, [(partner, "30")])
-    bid_services.bid_submit(actor=admin, bid=lead_bid)
-
-    own = drafted(tender, partner_admin)
-    _submit_refused(own, partner_admin, "consortium")
+    bid_services.bid_submit(actor=admin, bid=bid)
+    opening = open_bids(tender, _members(tender))
+    assert opening.record["vendors_in_several_bids"] == [
+        {"vendor_id": rival.pk, "bid_ids": sorted([rival_bid.pk, bid.pk])}
+    ]
 
 
 # Modification, withdrawal, re-confirmation -----------------------------------------------------------
@@ -422,8 +424,10 @@ def test_a_modification_is_version_2_with_a_new_receipt_and_version_1_is_kept(te
     assert {e.kind for e in v2.envelopes.all()} == {EnvelopeKind.TECHNICAL, EnvelopeKind.FINANCIAL}
     assert not {e.sha256 for e in v2.envelopes.all()} & {sha for _pk, sha, _b in v1_envelopes.values()}
     assert list(v1.files.all()) == [v1_file]
-    annex = next(f for f in BidFile.objects.all() if f.title == "Annex")
+    (annex,) = BidFile.objects.exclude(pk=v1_file.pk)
     assert set(v2.files.all()) == {v1_file, annex}  # kept, not re-sealed
+    # Once submitted, a document's title is readable only from its sealed copy.
+    assert annex.title_token == "" and annex.title == "Sealed document"
     assert {item["label"] for item in second.envelopes} >= {v1_file.label}
 
 

@@ -552,6 +552,25 @@ def test_recused_member_who_is_an_officer_cannot_read_the_bid_either():
     assert staff.has_perm("procurement.read_bid_content", ctx.bids[0]) is False
 
 
+def test_an_officer_or_opening_member_on_the_committee_reads_nothing_before_declaring():
+    """Whatever else they are (an officer of the agency, a member of the opening committee), an evaluation
+    member reads a bid only after declaring no conflict with its bidder."""
+    ctx = evaluation_ready(prices=PRICES[:2], committee=3, quorum=3)
+    tender = ctx.tender
+    staff = UserFactory(agency=tender.agency, roles=[Role.PROCUREMENT_OFFICER], preferred_language="en")
+    opener = ctx.opening[2]
+    assert staff.has_perm("procurement.read_bid_content", ctx.bids[0]) is True  # before joining the committee
+    with at(tender, hours=1):
+        ev.evaluation_member_add(actor=ctx.officer, tender=tender, user=staff)
+        ev.evaluation_member_add(actor=ctx.officer, tender=tender, user=opener)
+    for person in (staff, opener):
+        assert person.has_perm("procurement.read_bid_content", ctx.bids[0]) is False
+    with at(tender, hours=2):
+        ev.declaration_make(actor=staff, bid=ctx.bids[0], has_conflict=False)
+    assert staff.has_perm("procurement.read_bid_content", ctx.bids[0]) is True
+    assert staff.has_perm("procurement.read_bid_content", ctx.bids[1]) is False
+
+
 def test_member_who_has_not_declared_cannot_see_or_score():
     ctx = evaluation_ready(prices=PRICES[:2], committee=3)
     tender, member = ctx.tender, ctx.members[B]

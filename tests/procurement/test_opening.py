@@ -4,6 +4,7 @@ the hash the audit log recorded at submission."""
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
 
@@ -90,7 +91,10 @@ def test_one_member_alone_waits_and_nothing_is_decrypted(sealed):
     assert opening.first_member == members[0]
     assert opening.second_member is None
     assert opening.expires_at == past_deadline(tender) + settings.BID_OPENING_WINDOW
-    assert opening.pending_share  # the unlocked share waits, encrypted with the server key
+    # The unlocked share waits, sealed to the personal key of each other member (and the agency's officers with
+    # a key): only their password opens it; the server key alone is not enough.
+    assert set(opening.pending_shares) >= {str(members[1].pk), str(members[2].pk)}
+    assert str(members[0].pk) not in opening.pending_shares
     tender.refresh_from_db()
     assert tender.status == TenderStatus.CLOSED  # the deadline has passed: closed, not opened
     nothing_decrypted(tender)
@@ -109,7 +113,7 @@ def test_two_distinct_members_open_the_tender_closed_to_opened_and_bids_submitte
 
     assert opening.status == OpeningStatus.COMPLETED
     assert (opening.first_member, opening.second_member) == (members[0], members[1])
-    assert opening.pending_share is None
+    assert opening.pending_shares == {}
     assert opening.record["members"] == [members[0].email, members[1].email]
     assert opening.record["recovery_share_used"] is False
     assert opening.record["tampered"] == 0
@@ -268,7 +272,7 @@ def test_the_waiting_confirmation_expires_after_the_window_and_a_new_one_is_need
 
     first.refresh_from_db()
     assert first.status == OpeningStatus.EXPIRED
-    assert first.pending_share is None
+    assert first.pending_shares == {}
     assert len(audit_events("tender.opening_expired", tender_id=tender.pk)) == 1
     assert late.pk != first.pk
     assert late.status == OpeningStatus.WAITING
@@ -300,7 +304,8 @@ def test_just_inside_the_window_the_second_member_opens(sealed):
 def test_an_officer_of_the_agency_completes_with_the_recovery_share(sealed):
     tender, members, recovery, bids = sealed
     officer = tender.created_by
-    assert keys.active_key(officer) is None
+    # The first member's share is sealed to the personal keys of those who may complete: the officer needs one.
+    keys.personal_key_create(user=officer, password=PASSWORD)
     confirm(members[0], tender)
 
     opening = confirm(officer, tender, recovery_share=recovery)
@@ -312,6 +317,49 @@ def test_an_officer_of_the_agency_completes_with_the_recovery_share(sealed):
     assert tender.status == TenderStatus.OPENED
     for bid in bids:
         assert envelope(bid, EnvelopeKind.TECHNICAL).state == EnvelopeState.OPENED
+
+
+def test_an_officer_without_a_personal_key_cannot_complete_with_the_recovery_share(sealed):
+    tender, members, recovery, _bids = sealed
+    officer = tender.created_by
+    assert keys.active_key(officer) is None
+    confirm(members[0], tender)
+    with pytest.raises(ActionRefused, match="personal key"):
+        confirm(officer, tender, recovery_share=recovery)
+    nothing_decrypted(tender)
+
+
+def test_an_officer_who_set_up_a_key_after_the_first_confirmation_cannot_open_it(sealed):
+    tender, members, recovery, _bids = sealed
+    officer = tender.created_by
+    confirm(members[0], tender)
+    keys.personal_key_create(user=officer, password=PASSWORD)
+    with pytest.raises(ActionRefused, match="not sealed for you"):
+        confirm(officer, tender, recovery_share=recovery)
+    assert refusals(tender, "not a custodian of the first share")
+    nothing_decrypted(tender)
+
+
+def test_the_pending_share_is_not_readable_with_the_database_and_the_server_settings(sealed):
+    """Someone holding the database and SECRET_KEY during the window, plus one member's share, still cannot
+    rebuild the key: the first share is sealed to the other custodians' personal keys (their passwords)."""
+    tender, members, _recovery, _bids = sealed
+    opening = confirm(members[0], tender)
+    for blob in opening.pending_shares.values():
+        raw = base64.b64decode(blob)
+        header = sealing.read_header(raw)
+        assert header["type"] == "member-share" and "recipient" in header
+    # Without a custodian's unlocked personal key, open_share cannot be called at all; a wrong key fails.
+    stranger = sealing.unlock_personal_key(
+        blob=sealing.generate_personal_keypair(password="x" * 12).blob, password="x" * 12
+    )
+    with pytest.raises(sealing.ShareTampered):
+        sealing.open_share(
+            encrypted_share=base64.b64decode(opening.pending_shares[str(members[1].pk)]),
+            member_private_key=stranger,
+            tender_reference=tender.reference,
+            member_id=f"pending-{tender.pk}-user-{members[1].pk}",
+        )
 
 
 def test_the_recovery_share_cannot_start_an_opening(sealed):

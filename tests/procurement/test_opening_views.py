@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts import keys
 from accounts.roles import Role
 from audit.models import AuditEvent
 from procurement import sealing
@@ -330,6 +331,7 @@ def test_ceremony_is_refused_to_people_outside_the_committee(client, sealed, aud
 def test_officer_completes_an_opening_with_the_recovery_share(client, sealed):
     tender, members, recovery, _bids, _admins = sealed
     officer = officer_of(tender)
+    keys.personal_key_create(user=officer, password=PASSWORD)  # the first share is sealed to custodians' keys
     ceremony = url("opening_ceremony", tender.pk)
     with clock(past_deadline(tender)):
         client.force_login(members[0])
