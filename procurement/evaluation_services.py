@@ -1003,11 +1003,23 @@ def complaint_decide(*, actor, complaint: Complaint, upheld: bool, decision: str
         if tender.status == TenderStatus.STANDSTILL:
             source, target = _transition(tender, tender.reopen_evaluation, _("The tender is not in its standstill."))
             tender.save(update_fields=["status", "updated_at"])
+            # The committee evaluates again: every bid is open to compliance, scores and conclusion once more
+            # (earlier scores stay, editable; members submit their sheets again). Opened envelopes stay opened.
+            reopened = []
+            for bid in (
+                Bid.objects.select_for_update(of=("self",))
+                .filter(tender=tender, status__in=[BidStatus.QUALIFIED, BidStatus.DISQUALIFIED])
+                .order_by("pk")
+            ):
+                bid.reopen()
+                bid.save(update_fields=["status", "disqualification_reason"])
+                reopened.append(bid.pk)
+            EvaluationMember.objects.filter(tender=tender).update(scores_submitted_at=None)
             audit_event_append(
                 action="tender.evaluation_reopened",
                 actor=actor,
                 obj=tender,
-                payload={"from": source, "to": target, "complaint_id": complaint.pk},
+                payload={"from": source, "to": target, "complaint_id": complaint.pk, "bids_reopened": reopened},
             )
         notify(
             recipients=_bidder_users(tender) + [m.user for m in members(tender)],

@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -390,12 +390,8 @@ def opening_confirm(*, actor, tender: Tender, password: str, recovery_share: str
             raise ActionRefused(_("Financial envelopes are opened after the technical evaluation is concluded."))
         if not Bid.objects.filter(tender=tender, status=BidStatus.QUALIFIED).exists():
             raise ActionRefused(_("No bid qualified technically: there is no financial envelope to open."))
-        if (
-            BidOpening.objects.filter(tender=tender, stage__in=[OpeningStage.FINANCIAL, OpeningStage.BOTH])
-            .filter(status=OpeningStatus.COMPLETED)
-            .exists()
-        ):
-            raise ActionRefused(_("The financial envelopes have already been opened."))
+        if not _sealed_financial_of_qualified(tender).exists():
+            raise ActionRefused(_("The financial envelopes of the qualified bids have already been opened."))
     if not keys.active_key(actor) and not uses_recovery:
         raise ActionRefused(_("You have no personal key; set one up on your profile first."))
     # The password is checked before anything else: it is what proves the person is present.
@@ -499,6 +495,16 @@ def opening_confirm(*, actor, tender: Tender, password: str, recovery_share: str
         context={"count": len(record["bids"])},
     )
     return opening
+
+
+def _sealed_financial_of_qualified(tender: Tender):
+    return BidEnvelope.objects.filter(
+        bid__tender=tender,
+        bid__status=BidStatus.QUALIFIED,
+        kind=EnvelopeKind.FINANCIAL,
+        state=EnvelopeState.SEALED,
+        version__number=models.F("bid__version"),
+    )
 
 
 def _receipt_hashes(bid: Bid) -> dict[str, str]:
@@ -651,13 +657,13 @@ def _open_envelopes(*, tender: Tender, private_key, stage: str, now) -> dict:
         OpeningStage.BOTH: [EnvelopeKind.TECHNICAL, EnvelopeKind.FINANCIAL],
     }[stage]
     # Financial envelopes are opened only for bids that passed the technical evaluation.
-    states = [BidStatus.SUBMITTED] if stage != OpeningStage.FINANCIAL else [BidStatus.QUALIFIED]
-    bids = list(
-        Bid.objects.select_for_update(of=("self",))
-        .filter(tender=tender, status__in=states)
-        .select_related("vendor")
-        .order_by("submitted_at", "id")
-    )
+    if stage == OpeningStage.FINANCIAL:
+        # Only qualified bids whose financial envelope is still sealed (a bid qualified again after an upheld
+        # complaint is opened in a later ceremony; nothing is opened twice).
+        candidates = Bid.objects.filter(pk__in=_sealed_financial_of_qualified(tender).values("bid_id"))
+    else:
+        candidates = Bid.objects.filter(tender=tender, status=BidStatus.SUBMITTED)
+    bids = list(candidates.select_for_update(of=("self",)).select_related("vendor").order_by("submitted_at", "id"))
     excluded = list(Bid.objects.filter(tender=tender, status=BidStatus.NEEDS_RECONFIRMATION).select_related("vendor"))
     entries = []
     for bid in bids:

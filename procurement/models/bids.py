@@ -195,8 +195,9 @@ class Bid(ProtectedStateMixin, models.Model):
     def disqualify(self, *, reason: str) -> None:
         self.disqualification_reason = reason
 
-    @transition(field=status, source=BidStatus.DISQUALIFIED, target=BidStatus.QUALIFIED)
-    def reinstate(self) -> None:
+    @transition(field=status, source=[BidStatus.QUALIFIED, BidStatus.DISQUALIFIED], target=BidStatus.OPENED)
+    def reopen(self) -> None:
+        """An upheld complaint: the bid is evaluated again (compliance, scores, conclusion)."""
         self.disqualification_reason = ""
 
     @transition(field=status, source=BidStatus.QUALIFIED, target=BidStatus.AWARDED)
@@ -447,7 +448,9 @@ class BidOpening(models.Model):
         ordering = ["tender", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["tender", "stage"], condition=Q(status="completed"), name="opening_once_per_stage"
+                fields=["tender"],
+                condition=Q(status="completed", stage__in=["technical", "both"]),
+                name="opening_technical_once",
             ),
             models.UniqueConstraint(
                 fields=["tender"], condition=Q(status="waiting"), name="opening_one_waiting_per_tender"

@@ -426,10 +426,25 @@ def test_upheld_complaint_sends_tender_back_to_evaluation_then_award_is_final():
     upheld_to = recipients(tender, "complaint.upheld")
     assert upheld_to == {a.pk for a in ctx.admins} | {m.pk for m in ctx.members}
 
-    # The committee re-recommends; another approval; another standstill; then the award is final.
+    # The committee evaluates again: every bid is open to it once more, and every member submits again.
+    assert {status_of(b) for b in ctx.bids} == {BidStatus.OPENED}
+    assert all(ev.member_of(m, tender).scores_submitted_at is None for m in ctx.members)
+    with at(tender, days=4), pytest.raises(ActionRefused, match="technical evaluation"):
+        ev.recommend(actor=ctx.chair, tender=tender, reasons="Too early.")
     with at(tender, days=4):
+        # Member D's score now counts: the consensus on P's approach is lowered (the outcome can change).
+        for member in ctx.members:
+            ev.scores_submit(actor=member, tender=tender)
+        ev.consensus_record(
+            actor=ctx.chair,
+            bid=ctx.bids[P],
+            criterion=ctx.criteria[0],
+            score="80",
+            reason="Re-examined after the complaint: member D's staffing concern is reflected.",
+        )
+        ev.technical_conclude(actor=ctx.chair, tender=tender)
         second = ev.recommend(
-            actor=ctx.chair, tender=tender, reasons="Re-examined after the complaint; the ranking stands."
+            actor=ctx.chair, tender=tender, reasons="Re-examined after the complaint; Q now ranks first."
         )
     assert second.pk != first.pk and second.status == RecommendationStatus.PENDING
     _approver, second = approve(ctx, approver, hours=24 * 5)
@@ -438,7 +453,9 @@ def test_upheld_complaint_sends_tender_back_to_evaluation_then_award_is_final():
     assert status_of(tender) == TenderStatus.AWARDED
     assert status_of(second) == RecommendationStatus.FINAL
     assert status_of(first) == RecommendationStatus.OVERTURNED
-    assert status_of(ctx.bids[P]) == BidStatus.AWARDED and status_of(ctx.bids[Q]) == BidStatus.NOT_AWARDED
+    # The upheld complaint changed the outcome: the complainant Q wins.
+    assert first.bid_id == ctx.bids[P].pk and second.bid_id == ctx.bids[Q].pk
+    assert status_of(ctx.bids[Q]) == BidStatus.AWARDED and status_of(ctx.bids[P]) == BidStatus.NOT_AWARDED
 
     assert actions_since(tender, mark) == [
         "complaint.filed",
@@ -446,14 +463,57 @@ def test_upheld_complaint_sends_tender_back_to_evaluation_then_award_is_final():
         "complaint.review_started",
         "complaint.upheld",
         "tender.evaluation_reopened",
+        "evaluation.scores_submitted",
+        "evaluation.scores_submitted",
+        "evaluation.scores_submitted",
+        "evaluation.scores_submitted",
+        "evaluation.consensus_recorded",
+        "evaluation.technical_concluded",
         "tender.award_recommended",
         "tender.award_approved",
         "tender.awarded",
     ]
     reopened = audit_events("tender.evaluation_reopened", tender_id=tender.pk)[0]
-    assert reopened.payload == {"from": "standstill", "to": "evaluation", "complaint_id": complaint.pk}
+    assert reopened.payload == {
+        "from": "standstill",
+        "to": "evaluation",
+        "complaint_id": complaint.pk,
+        "bids_reopened": sorted(b.pk for b in ctx.bids),
+    }
+    p_result = next(r for r in second.evaluation["results"] if r["bid_id"] == ctx.bids[P].pk)
+    assert (
+        p_result["technical"]
+        != next(r for r in first.evaluation["results"] if r["bid_id"] == ctx.bids[P].pk)["technical"]
+    )
     # Each bidder was told the result twice (one per approval), always its own.
     assert sorted(n.recipient_id for n in notified(tender, "award.result")) == sorted([a.pk for a in ctx.admins] * 2)
+
+
+def test_a_bid_qualified_again_after_an_upheld_complaint_has_its_financial_envelope_opened_then():
+    ctx = quality_cost_scenario(through="recommended")
+    tender = ctx.tender
+    approve(ctx)
+    reviewer = approver_for(tender)
+    with at(tender, days=2):
+        complaint = ev.complaint_file(actor=ctx.admins[S], tender=tender, grounds="Our approach deserved 80.")
+        ev.complaint_review_start(actor=reviewer, complaint=complaint)
+        ev.complaint_decide(actor=reviewer, complaint=complaint, upheld=True, decision="S was under-scored.")
+    assert envelope(ctx.bids[S]).state == EnvelopeState.SEALED  # S was disqualified: its price never opened
+    with at(tender, days=3):
+        score(ctx, {m: {S: (80, 80)} for m in (A, B, C, D)})
+        ev.technical_conclude(actor=ctx.chair, tender=tender)
+        assert status_of(ctx.bids[S]) == BidStatus.QUALIFIED
+        with pytest.raises(ActionRefused, match="financial envelopes"):
+            ev.recommend(actor=ctx.chair, tender=tender, reasons="Too early.")
+    # A second financial ceremony opens only S's envelope (nothing is opened twice).
+    opening = open_financial(ctx, hours=24 * 4)
+    assert [entry["bid_id"] for entry in opening.record["bids"]] == [ctx.bids[S].pk]
+    assert envelope(ctx.bids[S]).state == EnvelopeState.OPENED
+    with at(tender, days=5):
+        again = ev.recommend(actor=ctx.chair, tender=tender, reasons="Re-evaluated after the complaint.")
+    assert again.status == RecommendationStatus.PENDING
+    with at(tender, days=5), pytest.raises(ActionRefused, match="nothing to open"):
+        opening_services.opening_confirm(actor=ctx.opening[0], tender=tender, password=PASSWORD)
 
 
 def test_dismissed_complaint_blocks_finalisation_until_decided_then_award_is_final():
