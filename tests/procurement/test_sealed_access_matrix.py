@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from accounts.roles import Role
 from audit.models import AuditEvent
-from procurement import opening_services
+from procurement import bid_services, opening_services
 from procurement.models import BidFile
 from tests.accounts.factories import UserFactory
 from tests.procurement import bid_factories as bf
@@ -25,7 +25,15 @@ from tests.procurement.factories import AgencyFactory
 
 pytestmark = pytest.mark.django_db
 
-CANARIES = ["987654.32", "98765432", "CANARY-LINE-51c2", "CANARY-ANSWER-9e0d", "CANARY-DOC-77aa"]
+CANARIES = [
+    "987654.32",
+    "98765432",
+    "CANARY-LINE-51c2",
+    "CANARY-ANSWER-9e0d",
+    "CANARY-DOC-77aa",
+    "CANARY-TITLE-e4f0",
+    "CANARY-NAME-0c1d",
+]
 
 
 def _body(response) -> bytes:
@@ -44,14 +52,20 @@ def _assert_no_canary(response, who: str, route: str) -> None:
 def sealed_world():
     tender, members, _recovery = bf.published_tender()
     vendor, bidder_admin = bf.bidder()
-    bid, receipt = bf.submitted_bid(
-        tender,
-        bidder_admin,
-        price="987654.32",
-        description="CANARY-LINE-51c2",
-        answer="CANARY-ANSWER-9e0d",
-        content=b"%PDF-1.7\nCANARY-DOC-77aa\n%%EOF\n",
+    bid = bid_services.bid_start(actor=bidder_admin, tender=tender)
+    bid_services.bid_save_draft(
+        actor=bidder_admin,
+        bid=bid,
+        data=bf.draft_data(tender, price="987654.32", description="CANARY-LINE-51c2", answer="CANARY-ANSWER-9e0d"),
     )
+    bid_services.bid_file_add(
+        actor=bidder_admin,
+        bid=bid,
+        uploaded_file=bf.document(b"%PDF-1.7\nCANARY-DOC-77aa\n%%EOF\n", name="CANARY-NAME-0c1d.pdf"),
+        title="CANARY-TITLE-e4f0",
+    )
+    receipt = bid_services.bid_submit(actor=bidder_admin, bid=bid)
+    bid.refresh_from_db()
     _other_vendor, other_admin = bf.bidder()
     bf.submitted_bid(tender, other_admin, price="5000.00")
     agency = tender.agency
@@ -104,7 +118,6 @@ def _other_routes(world) -> dict[str, str]:
         "receipt page": reverse("procurement:bid_receipt", args=[receipt.number]),
         "receipt PDF": reverse("procurement:bid_receipt_pdf", args=[receipt.number]),
         "bid register": reverse("procurement:bid_register", args=[tender.pk]),
-        "opening record": reverse("procurement:opening_record", args=[tender.pk]),
         "opening ceremony": reverse("procurement:opening_ceremony", args=[tender.pk]),
         "tender page": reverse("procurement:tender_detail", args=[tender.pk]),
         "public tender page": tender.get_public_url(),
@@ -113,6 +126,13 @@ def _other_routes(world) -> dict[str, str]:
         "admin document list": reverse("admin:procurement_bidfile_changelist"),
         "admin receipt list": reverse("admin:procurement_bidreceipt_changelist"),
         "audit log": reverse("audit:event_list"),
+        "latest audit event": reverse(
+            "audit:event_detail", args=[AuditEvent.objects.order_by("-sequence")[0].sequence]
+        ),
+        "evaluation matrix CSV": reverse("procurement:evaluation_matrix_csv", args=[tender.pk]),
+        "evaluation matrix XLSX": reverse("procurement:evaluation_matrix_xlsx", args=[tender.pk]),
+        "evaluation report": reverse("procurement:evaluation_report_pdf", args=[tender.pk]),
+        "opening record": reverse("procurement:opening_record", args=[tender.pk]),
     }
 
 
@@ -173,6 +193,7 @@ def test_after_the_opening_the_entitled_read_the_technical_envelope(client, seal
     response = client.get(reverse("procurement:opened_envelope", args=[tender.pk, bid.pk, "technical"]))
     assert response.status_code == 200
     assert b"CANARY-ANSWER-9e0d" in response.content
+    assert b"CANARY-TITLE-e4f0" in response.content  # the document's name, unsealed with it
     response = client.get(reverse("procurement:opened_bid_file", args=[tender.pk, bid.pk, sealed_world["file"].label]))
     assert response.status_code == 200
     assert b"CANARY-DOC-77aa" in _body(response)
