@@ -75,6 +75,10 @@ DATA_DIR = Path(get_str("DATA_DIR", str(BASE_DIR / "var")))
 MEDIA_ROOT = Path(get_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 STATIC_ROOT = Path(get_str("STATIC_ROOT", str(DATA_DIR / "static")))
 AUDIT_SIGNING_KEY_FILE = Path(get_str("AUDIT_SIGNING_KEY_FILE", str(DATA_DIR / "keys" / "audit-signing-key.pem")))
+# The contract signatories' certificate authority: its certificate (published for validators) and the
+# passphrase that encrypts its private key and the time-stamp authority's (required in production).
+CONTRACT_CA_CERT_FILE = Path(get_str("CONTRACT_CA_CERT_FILE", str(DATA_DIR / "keys" / "contract-ca.pem")))
+CONTRACT_CA_KEY_PASSPHRASE = get_str("CONTRACT_CA_KEY_PASSPHRASE")
 DISPLAY_TIME_ZONE = get_str("DISPLAY_TIME_ZONE", "Asia/Riyadh")
 SECURE_HSTS_SECONDS = get_int("SECURE_HSTS_SECONDS", 31536000)
 SECURE_SSL_REDIRECT = get_bool("SECURE_SSL_REDIRECT", default=True)

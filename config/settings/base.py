@@ -199,6 +199,8 @@ SPECTACULAR_SETTINGS = {
 # The key that signs audit-log checkpoints. Generated on first use when it does not exist in
 # development; in production it must be provisioned (see README).
 AUDIT_SIGNING_KEY_FILE = env.AUDIT_SIGNING_KEY_FILE
+CONTRACT_CA_CERT_FILE = env.CONTRACT_CA_CERT_FILE
+CONTRACT_CA_KEY_PASSPHRASE = env.CONTRACT_CA_KEY_PASSPHRASE
 AUDIT_SIGNING_KEY_AUTOCREATE = DEBUG
 
 LOGGING = {
