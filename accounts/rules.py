@@ -318,3 +318,49 @@ rules.add_perm("vendors", is_administrator)
 rules.add_perm("notifications", rules.always_deny)
 rules.add_perm("vendors.view_vendordocument", is_administrator | is_auditor)
 rules.add_perm("vendors.view_vendorcategory", rules.always_allow)
+
+# Contracts. The object is the tender (add_contract) or the contract.
+
+
+@rules.predicate
+def administers_contract_vendor(user, contract) -> bool:
+    """A vendor administrator of the contractor: its authorised signatory."""
+    membership = _vendor_membership_of(user)
+    return (
+        contract is not None
+        and membership is not None
+        and membership.is_administrator
+        and membership.vendor_id == getattr(contract, "vendor_id", None)
+    )
+
+
+@rules.predicate
+def works_for_contractor(user, contract) -> bool:
+    membership = _vendor_membership_of(user)
+    return (
+        contract is not None and membership is not None and membership.vendor_id == getattr(contract, "vendor_id", None)
+    )
+
+
+@rules.predicate
+def approves_for_contract(user, contract) -> bool:
+    return contract is not None and approves_for_tender(user, contract.tender)
+
+
+is_contract_officer = is_officer & acts_for_object_agency
+
+rules.add_perm(
+    "contracts.view_contract",
+    is_contract_officer
+    | (is_approver & approves_for_contract)
+    | (is_vendor_user & works_for_contractor)
+    | is_auditor
+    | is_administrator,
+)
+rules.add_perm("contracts.add_contract", is_contract_officer)
+rules.add_perm("contracts.change_contract", is_contract_officer)
+rules.add_perm("contracts.freeze_contract", is_contract_officer)
+rules.add_perm("contracts.delete_contract", rules.always_deny)
+rules.add_perm("contracts.sign_contract_for_vendor", is_vendor_user & administers_contract_vendor)
+rules.add_perm("contracts.sign_contract_for_agency", is_contract_officer & ~is_vendor_user)
+rules.add_perm("contracts.manage_signer_key", is_signed_in)

@@ -56,13 +56,31 @@ def _reader(pdf_bytes: bytes) -> PdfFileReader:
         raise UnreadablePdf(_("This PDF could not be read (%(error)s).") % {"error": error}) from error
 
 
-def add_signature_fields(pdf_bytes: bytes, signature_fields: Iterable[SignatureField]) -> bytes:
+class _WriterModifiedAt(IncrementalPdfFileWriter):
+    """An incremental writer that records a given modification date instead of the clock's."""
+
+    def __init__(self, stream, *, modified_at: datetime.datetime | None):
+        super().__init__(stream, strict=False)
+        self._modified_at = modified_at
+
+    def _update_meta(self):
+        super()._update_meta()
+        if self._modified_at is not None and self._info is not None:
+            info = self._info.get_object()
+            if "/ModDate" in info:
+                info["/ModDate"] = generic.pdf_date(self._modified_at)
+
+
+def add_signature_fields(
+    pdf_bytes: bytes, signature_fields: Iterable[SignatureField], *, modified_at: datetime.datetime | None = None
+) -> bytes:
     """Append empty visible signature fields, one per signatory, as one incremental update.
 
     The same input gives the same output: the file identifier, which pyHanko would draw at random, is
-    derived from the input instead.
+    derived from the input, and the update's modification date — which pyHanko takes from the clock — is
+    ``modified_at`` (pass the moment the document was frozen).
     """
-    writer = IncrementalPdfFileWriter(BytesIO(pdf_bytes), strict=False)
+    writer = _WriterModifiedAt(BytesIO(pdf_bytes), modified_at=modified_at)
     for spec in signature_fields:
         fields.append_signature_field(
             writer,

@@ -279,6 +279,28 @@ def test_signature_fields_are_added_deterministically(contract_pdf):
     assert add_signature_fields(rendered_again, fields) == add_signature_fields(rendered_again, fields)
 
 
+def test_signature_fields_with_a_fixed_date_are_identical_seconds_apart(contract_pdf):
+    """pyHanko dates an incremental update by the clock; with ``modified_at`` two renderings a while apart
+    (here: the clock moved by a day) are still byte-identical."""
+    import datetime
+    from unittest import mock
+
+    fields = [SignatureField("extra", 1, (57, 200, 277, 270))]
+    frozen = datetime.datetime(2026, 11, 1, 9, 30, tzinfo=datetime.UTC)
+    first = add_signature_fields(contract_pdf, fields, modified_at=frozen)
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)
+    class Tomorrow(datetime.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return later.astimezone(tz)
+
+    with mock.patch("pyhanko.pdf_utils.metadata.info.datetime", Tomorrow):
+        second = add_signature_fields(contract_pdf, fields, modified_at=frozen)
+        undated = add_signature_fields(contract_pdf, fields)
+    assert first == second
+    assert undated != first  # the clock really moved: without the fixed date the bytes differ
+
+
 def test_both_signatures_are_intact_valid_trusted_and_timestamped(signed_pdf, authority):
     report = validation_report(signed_pdf, [authority.ca_cert])
     assert report.ok, report.problems

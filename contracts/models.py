@@ -1,0 +1,340 @@
+"""Contracts: what an award becomes once both parties have signed it.
+
+A contract is drafted by the agency's officers from a final award, frozen into a numbered version whose PDF
+is rendered once (deterministically) with an empty signature field per party, then signed by the winning
+vendor's authorised signatory and countersigned by an officer of the agency (PAdES, incremental updates).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
+
+from core.money import amount_field, currency_field
+from procurement.models.tenders import ProtectedStateMixin
+
+
+class ContractStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    AWAITING_SIGNATURES = "awaiting_signatures", _("Awaiting signatures")
+    ACTIVE = "active", _("Active")
+    COMPLETED = "completed", _("Completed")
+    TERMINATED = "terminated", _("Terminated")
+
+
+class PaymentMechanism(models.TextChoices):
+    AVAILABILITY = "availability", _("Availability payments")
+    USER_FEES = "user_fees", _("User fees")
+    MIXED = "mixed", _("Mixed (availability payments and user fees)")
+
+
+#: The risk categories of the OCDS PPP profile (``riskCategory.csv``), with their titles in both languages.
+RISK_CATEGORIES: dict[str, tuple[str, str]] = {
+    "landAvailability": ("Land availability and acquisition risk", "مخاطر توفر الأرض واستملاكها"),
+    "environmental": ("Environmental risk", "المخاطر البيئية"),
+    "design": ("Design risks", "مخاطر التصميم"),
+    "construction": ("Construction risks", "مخاطر الإنشاء"),
+    "completion": ("Completion and commissioning", "مخاطر الإنجاز والتشغيل التجريبي"),
+    "revenue": ("Revenue risk", "مخاطر الإيرادات"),
+    "inflationAndFx": ("Foreign exchange, inflation and indexation risk", "مخاطر الصرف والتضخم والربط القياسي"),
+    "availabilityAndQuality": ("Availability and quality risk", "مخاطر الإتاحة والجودة"),
+    "otherRevenue": ("Other revenue risk events", "مخاطر الإيرادات الأخرى"),
+    "financeAvailability": ("Availability of finance", "مخاطر توفر التمويل"),
+    "refinancing": ("Refinancing risks", "مخاطر إعادة التمويل"),
+    "changeInLaw": ("Changes in law", "مخاطر تغيّر القوانين"),
+    "forceMajeure": ("Force majeure", "القوة القاهرة"),
+    "earlyTermination": ("Early termination", "الإنهاء المبكر"),
+    "compliance": ("Compliance risks", "مخاطر الامتثال"),
+}
+
+
+class RiskBearer(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    PRIVATE = "private", _("Private")
+    SHARED = "shared", _("Shared")
+
+
+#: The bearer's label in both languages, and its OCDS ``riskAllocation`` code.
+RISK_BEARERS: dict[str, tuple[str, str, str]] = {
+    RiskBearer.PUBLIC: ("Public", "القطاع العام", "publicAuthority"),
+    RiskBearer.PRIVATE: ("Private", "القطاع الخاص", "privateParty"),
+    RiskBearer.SHARED: ("Shared", "مشتركة", "undefined"),
+}
+
+
+class Contract(ProtectedStateMixin, models.Model):
+    """The contract between the agency and the winning bidder (alone or leading a consortium)."""
+
+    number = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tender = models.ForeignKey(
+        "procurement.Tender", verbose_name=_("tender"), on_delete=models.PROTECT, related_name="contracts"
+    )
+    recommendation = models.ForeignKey(
+        "procurement.Recommendation", verbose_name=_("award"), on_delete=models.PROTECT, related_name="contracts"
+    )
+    bid = models.ForeignKey(
+        "procurement.Bid", verbose_name=_("winning bid"), on_delete=models.PROTECT, related_name="+"
+    )
+    vendor = models.ForeignKey(
+        "vendors.Vendor", verbose_name=_("contractor"), on_delete=models.PROTECT, related_name="contracts"
+    )
+    agency = models.ForeignKey(
+        "procurement.Agency", verbose_name=_("agency"), on_delete=models.PROTECT, related_name="contracts"
+    )
+    phase = models.ForeignKey("procurement.Phase", verbose_name=_("phase"), on_delete=models.PROTECT, related_name="+")
+    title_en = models.CharField(_("title (English)"), max_length=255)
+    title_ar = models.CharField(_("title (Arabic)"), max_length=255)
+    #: The consortium led by the vendor, as it stood in the winning bid: [{vendor_id, name_en, name_ar, share}].
+    consortium = models.JSONField(_("consortium members"), default=list, blank=True)
+    value = amount_field(_("contract value"))
+    currency = currency_field()
+    start_date = models.DateField(_("start date"), null=True, blank=True)
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    payment_mechanism = models.CharField(
+        _("payment mechanism"), max_length=20, choices=PaymentMechanism.choices, default=PaymentMechanism.AVAILABILITY
+    )
+    #: Risk category (OCDS PPP ``riskCategory`` code) → ``RiskBearer`` value.
+    risk_allocation = models.JSONField(_("risk allocation"), default=dict, blank=True)
+    penalty_rate = models.DecimalField(
+        _("penalty rate (% of the value per day of delay)"),
+        max_digits=6,
+        decimal_places=3,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    penalty_cap = models.DecimalField(
+        _("penalty cap (% of the value)"),
+        max_digits=5,
+        decimal_places=2,
+        default=10,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    status = FSMField(
+        _("status"), max_length=24, choices=ContractStatus.choices, default=ContractStatus.DRAFT, protected=True
+    )
+    termination_reason = models.TextField(_("reason for termination"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    frozen_at = models.DateTimeField(_("frozen"), null=True, blank=True)
+    activated_at = models.DateTimeField(_("in force since"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recommendation"], condition=~Q(status="terminated"), name="contract_one_live_per_award"
+            ),
+            models.CheckConstraint(
+                condition=Q(start_date__isnull=True)
+                | Q(end_date__isnull=True)
+                | Q(end_date__gt=models.F("start_date")),
+                name="contract_end_after_start",
+            ),
+            models.CheckConstraint(condition=Q(value__gte=0), name="contract_value_not_negative"),
+        ]
+        indexes = [models.Index(fields=["agency", "status", "id"], name="contract_agency_status")]
+
+    def __str__(self) -> str:
+        return _("Contract %(reference)s") % {"reference": self.reference}
+
+    @property
+    def reference(self) -> str:
+        return f"{self.tender.reference}-C{self.pk}" if self.pk else "—"
+
+    def audit_scope(self) -> dict:
+        return self.tender.audit_scope()
+
+    @transition(field=status, source=ContractStatus.DRAFT, target=ContractStatus.AWAITING_SIGNATURES)
+    def freeze(self, *, now) -> None:
+        self.frozen_at = now
+
+    @transition(field=status, source=ContractStatus.AWAITING_SIGNATURES, target=ContractStatus.ACTIVE)
+    def activate(self, *, now) -> None:
+        self.activated_at = now
+
+    @transition(field=status, source=ContractStatus.ACTIVE, target=ContractStatus.COMPLETED)
+    def complete(self, *, now) -> None:
+        self.ended_at = now
+
+    @transition(
+        field=status,
+        source=[ContractStatus.DRAFT, ContractStatus.AWAITING_SIGNATURES, ContractStatus.ACTIVE],
+        target=ContractStatus.TERMINATED,
+    )
+    def terminate(self, *, now, reason: str) -> None:
+        self.ended_at = now
+        self.termination_reason = reason
+
+
+class Frequency(models.TextChoices):
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+    SEMI_ANNUAL = "semi_annual", _("Every six months")
+    ANNUAL = "annual", _("Annually")
+
+
+class ContractKpi(models.Model):
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="kpis")
+    order = models.PositiveSmallIntegerField(_("order"), default=1)
+    name_en = models.CharField(_("indicator (English)"), max_length=255)
+    name_ar = models.CharField(_("indicator (Arabic)"), max_length=255)
+    target = models.DecimalField(_("target"), max_digits=14, decimal_places=3)
+    unit = models.CharField(_("unit"), max_length=40)
+    frequency = models.CharField(_("measured"), max_length=20, choices=Frequency.choices, default=Frequency.QUARTERLY)
+
+    class Meta:
+        verbose_name = _("key performance indicator")
+        verbose_name_plural = _("key performance indicators")
+        ordering = ["contract", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    def audit_scope(self) -> dict:
+        return self.contract.audit_scope()
+
+
+class ContractMilestone(models.Model):
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="milestones")
+    order = models.PositiveSmallIntegerField(_("order"), default=1)
+    title_en = models.CharField(_("milestone (English)"), max_length=255)
+    title_ar = models.CharField(_("milestone (Arabic)"), max_length=255)
+    due_date = models.DateField(_("due"))
+    payment_amount = amount_field(_("payment"), default=0)
+
+    class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        ordering = ["contract", "order", "due_date", "id"]
+
+    def __str__(self) -> str:
+        return self.title_en
+
+    def audit_scope(self) -> dict:
+        return self.contract.audit_scope()
+
+
+class DocumentKind(models.TextChoices):
+    TENDER_DOCUMENT = "tender_document", _("Tender document")
+    ADDENDUM = "addendum", _("Addendum")
+    BID_ENVELOPE = "bid_envelope", _("Winning bid envelope")
+
+
+class ContractDocument(models.Model):
+    """A document that forms part of the contract, referenced by its SHA-256."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="documents")
+    order = models.PositiveSmallIntegerField(default=1)
+    kind = models.CharField(_("kind"), max_length=20, choices=DocumentKind.choices)
+    title = models.CharField(_("title"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+
+    class Meta:
+        verbose_name = _("incorporated document")
+        verbose_name_plural = _("incorporated documents")
+        ordering = ["contract", "order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} · {self.sha256[:12]}"
+
+
+class RenderStatus(models.TextChoices):
+    RENDERING = "rendering", _("Rendering")
+    RENDERED = "rendered", _("Rendered")
+    FAILED = "failed", _("Failed")
+
+
+def contract_pdf_upload_to(instance, filename: str) -> str:
+    return f"contracts/{uuid.uuid4().hex}.pdf"
+
+
+class ContractVersion(models.Model):
+    """A frozen text of the contract and its PDF (with the empty signature fields), before any signature."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    frozen_at = models.DateTimeField(_("frozen"))
+    frozen_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    #: Everything the PDF states, as it stood when frozen (the PDF is rendered from this alone).
+    terms = models.JSONField(default=dict)
+    pdf = models.FileField(upload_to=contract_pdf_upload_to, max_length=255, blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=20, choices=RenderStatus.choices, default=RenderStatus.RENDERING)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("contract version")
+        verbose_name_plural = _("contract versions")
+        ordering = ["contract", "number"]
+        constraints = [models.UniqueConstraint(fields=["contract", "number"], name="contract_version_once")]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} v{self.number}"
+
+    def audit_scope(self) -> dict:
+        return self.contract.audit_scope()
+
+
+class SignatureParty(models.TextChoices):
+    VENDOR = "vendor", _("Contractor")
+    AGENCY = "agency", _("Agency")
+
+
+class ContractSignature(models.Model):
+    """One party's signature on a version: the PDF as it stood right after signing."""
+
+    version = models.ForeignKey(ContractVersion, on_delete=models.PROTECT, related_name="signatures")
+    party = models.CharField(_("party"), max_length=10, choices=SignatureParty.choices)
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField(_("signed"), default=timezone.now)
+    certificate_subject = models.CharField(_("certificate subject"), max_length=500)
+    own_certificate = models.BooleanField(_("signed with their own certificate"), default=False)
+    field_name = models.CharField(_("signature field"), max_length=40)
+    pdf = models.FileField(upload_to=contract_pdf_upload_to, max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+
+    class Meta:
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        ordering = ["version", "signed_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["version", "party"], name="contract_signature_once_per_party")]
+
+    def __str__(self) -> str:
+        return f"{self.get_party_display()} · {self.certificate_subject}"
+
+    def audit_scope(self) -> dict:
+        return self.version.contract.audit_scope()
+
+
+class SignerKey(models.Model):
+    """A signatory's key pair from the internal CA: the private half encrypted under their own password."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signer_keys")
+    certificate_pem = models.TextField()
+    encrypted_private_key_pem = models.TextField(editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("signing key")
+        verbose_name_plural = _("signing keys")
+        ordering = ["user", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(retired_at__isnull=True), name="signer_key_one_current"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.created_at:%Y-%m-%d}"
