@@ -289,6 +289,7 @@ def test_signature_fields_with_a_fixed_date_are_identical_seconds_apart(contract
     frozen = datetime.datetime(2026, 11, 1, 9, 30, tzinfo=datetime.UTC)
     first = add_signature_fields(contract_pdf, fields, modified_at=frozen)
     later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)
+
     class Tomorrow(datetime.datetime):
         @classmethod
         def now(cls, tz=None):
