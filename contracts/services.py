@@ -708,6 +708,20 @@ def contract_sign(
             obj=contract,
             payload={"from": source, "to": target, "version": version.number, "sha256": digest},
         )
+        # Both parties signed: the tender's process ends in a contract.
+        from procurement.models import Tender
+        from procurement.models.tenders import TenderStatus
+
+        tender = Tender.objects.select_for_update(of=("self",)).get(pk=contract.tender_id)
+        if tender.status == TenderStatus.AWARDED:
+            tender.mark_contracted()
+            tender.save(update_fields=["status", "updated_at"])
+            audit_event_append(
+                action="tender.contracted",
+                actor=actor,
+                obj=tender,
+                payload={"from": TenderStatus.AWARDED, "to": tender.status, "contract_id": contract.pk},
+            )
     return signature
 
 

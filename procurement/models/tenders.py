@@ -380,6 +380,10 @@ class Tender(ProtectedStateMixin, models.Model):
     def reopen_evaluation(self) -> None:
         pass
 
+    @transition(field=status, source=TenderStatus.AWARDED, target=TenderStatus.CONTRACTED)
+    def mark_contracted(self) -> None:
+        pass
+
     @transition(field=status, source=CANCELLABLE_STATES, target=TenderStatus.CANCELLED)
     def cancel(self, *, reason: str) -> None:
         self.cancellation_reason = reason

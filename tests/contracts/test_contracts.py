@@ -333,6 +333,9 @@ def test_vendor_signs_then_agency_countersigns_and_validators_accept_it(awaiting
     signed = AuditEvent.objects.filter(action="contract.signed").order_by("sequence")
     assert [e.payload["sha256"] for e in signed] == [first.sha256, second.sha256]
     assert AuditEvent.objects.filter(action="contract.activated").exists()
+    a.contract.tender.refresh_from_db()
+    assert a.contract.tender.status == "contracted"  # the tender's process ends in the contract
+    assert AuditEvent.objects.filter(action="tender.contracted", tender_id=a.contract.tender_id).exists()
 
     report = validation_report(final, [pki.load_certificate(ca_pem())])
     assert report.ok, report.problems
