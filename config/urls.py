@@ -17,5 +17,6 @@ urlpatterns += i18n_patterns(
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("vendors/", include("vendors.urls")),
+    path("contracts/", include("contracts.urls")),
     prefix_default_language=True,
 )

@@ -1,0 +1,343 @@
+"""The contract pages: the contract itself (terms, versions, signatures and their verification), the
+officers' draft actions, signing, and the public verifier.
+
+Views are thin: each loads the contract, checks the permission ``accounts/rules.py`` grants, calls one
+service and turns its refusal into a message, keeping what was typed.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from contracts import pki, services
+from contracts.forms import ContractDraftForm, KpiForm, MilestoneForm, SignerKeyForm, SignForm, VerifyForm
+from contracts.models import (
+    RISK_CATEGORIES,
+    Contract,
+    ContractSignature,
+    ContractStatus,
+    ContractVersion,
+    RenderStatus,
+    RiskBearer,
+    SignerKey,
+)
+from contracts.signing import UnreadablePdf, validation_report
+from core.exceptions import ActionRefused
+from core.views_support import require as _require
+from core.views_support import run_service as _run_service
+from procurement.models import Tender
+
+#: Seconds between reloads of a contract page whose PDF is being rendered.
+RENDER_REFRESH_SECONDS = 5
+
+
+def _contract(pk: int) -> Contract:
+    return get_object_or_404(
+        Contract.objects.select_related("tender", "agency", "vendor", "phase", "created_by"), pk=pk
+    )
+
+
+def _url(contract: Contract, fragment: str = "") -> str:
+    return reverse("contracts:contract_detail", args=[contract.pk]) + (f"#{fragment}" if fragment else "")
+
+
+def trust_roots() -> list:
+    """The internal CA's certificate, when it is published (CONTRACT_CA_CERT_FILE)."""
+    configured = getattr(settings, "CONTRACT_CA_CERT_FILE", None)
+    if not configured:
+        return []
+    try:
+        with open(configured, "rb") as handle:
+            return [pki.load_certificate(handle.read())]
+    except (OSError, ValueError):
+        return []
+
+
+def _report(pdf: bytes | None):
+    """The verification report of ``pdf``, or ``(None, message)`` when it cannot be read."""
+    if pdf is None:
+        return None, ""
+    try:
+        return validation_report(pdf, trust_roots()), ""
+    except UnreadablePdf as error:
+        return None, str(error)
+
+
+def _refused(request, call, success: str | None = None):
+    """Run a service whose refusal is shown as a message (for the one-button actions)."""
+    try:
+        result = call()
+    except ActionRefused as refusal:
+        messages.error(request, refusal.message)
+        return None
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return None
+    if success:
+        messages.success(request, success)
+    return result
+
+
+def _detail_context(request, contract: Contract, **forms) -> dict:
+    user = request.user
+    versions = list(contract.versions.select_related("frozen_by").prefetch_related("signatures__signer"))
+    latest = versions[-1] if versions else None
+    rendering = any(v.status == RenderStatus.RENDERING for v in versions)
+    report, report_problem = (None, "")
+    if latest is not None and latest.signatures.exists():
+        report, report_problem = _report(services.signed_pdf(contract))
+    is_draft = contract.status == ContractStatus.DRAFT
+    can_change = is_draft and user.has_perm("contracts.change_contract", contract)
+    can_sign = (
+        contract.status == ContractStatus.AWAITING_SIGNATURES
+        and latest is not None
+        and latest.status == RenderStatus.RENDERED
+        and (
+            user.has_perm("contracts.sign_contract_for_vendor", contract)
+            or user.has_perm("contracts.sign_contract_for_agency", contract)
+        )
+    )
+    allocation = contract.risk_allocation or {}
+    risks = [
+        {"title_en": titles[0], "title_ar": titles[1], "bearer": RiskBearer(allocation[code]).label}
+        for code, titles in RISK_CATEGORIES.items()
+        if allocation.get(code) in RiskBearer.values
+    ]
+    context = {
+        "contract": contract,
+        "versions": versions,
+        "latest": latest,
+        "rendering": rendering,
+        "refresh": RENDER_REFRESH_SECONDS,
+        "kpis": contract.kpis.order_by("order", "id"),
+        "milestones": contract.milestones.order_by("order", "due_date", "id"),
+        "documents": contract.documents.order_by("order", "id"),
+        "risks": risks,
+        "report": report,
+        "report_problem": report_problem,
+        "can_change": can_change,
+        "can_freeze": is_draft and user.has_perm("contracts.freeze_contract", contract),
+        "can_sign": can_sign,
+        "readiness": services.readiness_errors(contract) if can_change else [],
+    }
+    if can_change:
+        context["draft_form"] = forms.get("draft_form") or ContractDraftForm(instance=contract)
+        context["kpi_form"] = forms.get("kpi_form") or KpiForm(prefix="kpi")
+        context["milestone_form"] = forms.get("milestone_form") or MilestoneForm(prefix="milestone")
+    return context
+
+
+def _detail_page(request, contract: Contract, *, status: int = 200, **forms):
+    response = render(
+        request, "contracts/contract_detail.html", _detail_context(request, contract, **forms), status=status
+    )
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@login_required
+def contract_detail(request, pk: int):
+    contract = _contract(pk)
+    _require(request, "contracts.view_contract", contract)
+    return _detail_page(request, contract)
+
+
+@login_required
+@require_POST
+def contract_create(request, pk: int):
+    tender = get_object_or_404(Tender.objects.select_related("agency"), pk=pk)
+    _require(request, "contracts.add_contract", tender)
+    contract = _refused(
+        request,
+        lambda: services.contract_create_from_award(actor=request.user, tender=tender),
+        _("The contract was drafted from the award. Complete its terms, then freeze it for signature."),
+    )
+    if contract is None:
+        return redirect(tender.get_absolute_url())
+    return redirect(_url(contract))
+
+
+@login_required
+@require_POST
+def contract_edit(request, pk: int):
+    contract = _contract(pk)
+    _require(request, "contracts.change_contract", contract)
+    form = ContractDraftForm(request.POST, instance=contract)
+    if form.is_valid() and _run_service(
+        form,
+        lambda: services.contract_update_draft(actor=request.user, contract=contract, data=form.service_data()),
+    ):
+        messages.success(request, _("The draft's terms were saved."))
+        return redirect(_url(contract, "terms"))
+    contract.refresh_from_db()
+    return _detail_page(request, contract, status=400, draft_form=form)
+
+
+@login_required
+@require_POST
+def contract_kpi_add(request, pk: int):
+    contract = _contract(pk)
+    _require(request, "contracts.change_contract", contract)
+    form = KpiForm(request.POST, prefix="kpi")
+    if form.is_valid() and _run_service(
+        form, lambda: services.contract_kpi_add(actor=request.user, contract=contract, **form.cleaned_data)
+    ):
+        messages.success(request, _("The indicator was added."))
+        return redirect(_url(contract, "kpis"))
+    return _detail_page(request, contract, status=400, kpi_form=form)
+
+
+@login_required
+@require_POST
+def contract_milestone_add(request, pk: int):
+    contract = _contract(pk)
+    _require(request, "contracts.change_contract", contract)
+    form = MilestoneForm(request.POST, prefix="milestone")
+    if form.is_valid() and _run_service(
+        form, lambda: services.contract_milestone_add(actor=request.user, contract=contract, **form.cleaned_data)
+    ):
+        messages.success(request, _("The milestone was added."))
+        return redirect(_url(contract, "milestones"))
+    return _detail_page(request, contract, status=400, milestone_form=form)
+
+
+@login_required
+@require_POST
+def contract_freeze(request, pk: int):
+    contract = _contract(pk)
+    _require(request, "contracts.freeze_contract", contract)
+    _refused(
+        request,
+        lambda: services.contract_freeze(actor=request.user, contract=contract),
+        _("The contract is frozen; its PDF is being prepared for signature."),
+    )
+    return redirect(_url(contract))
+
+
+def _may_sign(user, contract: Contract) -> bool:
+    return user.has_perm("contracts.sign_contract_for_vendor", contract) or user.has_perm(
+        "contracts.sign_contract_for_agency", contract
+    )
+
+
+def _current_key(user) -> SignerKey | None:
+    return SignerKey.objects.filter(user=user, retired_at__isnull=True).first()
+
+
+def _sign_page(request, contract: Contract, *, form=None, key_form=None, status: int = 200):
+    key = _current_key(request.user)
+    certificate = pki.load_certificate(key.certificate_pem.encode("ascii")) if key else None
+    context = {
+        "contract": contract,
+        "form": form or SignForm(),
+        "key_form": key_form or SignerKeyForm(prefix="key"),
+        "key": key,
+        "certificate": certificate,
+        "certificate_subject": certificate.subject.rfc4514_string() if certificate else "",
+    }
+    response = render(request, "contracts/contract_sign.html", context, status=status)
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@login_required
+def contract_sign(request, pk: int):
+    contract = _contract(pk)
+    _require(request, "contracts.view_contract", contract)
+    if not _may_sign(request.user, contract):
+        raise PermissionDenied
+    if request.method != "POST":
+        return _sign_page(request, contract)
+    form = SignForm(request.POST, request.FILES)
+    if form.is_valid():
+        uploaded = form.cleaned_data.get("pkcs12")
+        signature = _run_service(
+            form,
+            lambda: services.contract_sign(
+                actor=request.user,
+                contract=contract,
+                password=form.cleaned_data["password"],
+                pkcs12=uploaded.read() if uploaded else None,
+                pkcs12_password=form.cleaned_data.get("pkcs12_password") or None,
+            ),
+            fallback_field=None,
+        )
+        if signature is not None:
+            messages.success(request, _("The contract is signed. The signed PDF is below, with its verification."))
+            return redirect(_url(contract, "signatures"))
+    return _sign_page(request, contract, form=form, status=400)
+
+
+@login_required
+@require_POST
+def signer_key_create(request, pk: int):
+    contract = _contract(pk)
+    _require(request, "contracts.manage_signer_key")
+    _require(request, "contracts.view_contract", contract)
+    form = SignerKeyForm(request.POST, prefix="key")
+    if form.is_valid() and _run_service(
+        form, lambda: services.signer_key_issue(user=request.user, password=form.cleaned_data["password"])
+    ):
+        messages.success(request, _("Your signing certificate was issued. You can now sign."))
+        return redirect(reverse("contracts:contract_sign", args=[contract.pk]))
+    return _sign_page(request, contract, key_form=form, status=400)
+
+
+def _file_response(field_file, filename: str) -> FileResponse:
+    field_file.open("rb")
+    response = FileResponse(field_file, as_attachment=True, filename=filename, content_type="application/pdf")
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@login_required
+def version_pdf(request, pk: int, number: int):
+    contract = _contract(pk)
+    _require(request, "contracts.view_contract", contract)
+    version = get_object_or_404(ContractVersion, contract=contract, number=number)
+    if version.status != RenderStatus.RENDERED or not version.pdf:
+        raise Http404
+    return _file_response(version.pdf, f"{contract.reference}-v{version.number}.pdf")
+
+
+@login_required
+def signature_pdf(request, pk: int, signature_pk: int):
+    contract = _contract(pk)
+    _require(request, "contracts.view_contract", contract)
+    signature = get_object_or_404(
+        ContractSignature.objects.select_related("version"), pk=signature_pk, version__contract=contract
+    )
+    return _file_response(
+        signature.pdf, f"{contract.reference}-v{signature.version.number}-signed-{signature.party}.pdf"
+    )
+
+
+def verify(request):
+    """The public verifier: anyone may upload a signed PDF; it is read in memory and never stored."""
+    report, problem = None, ""
+    status = 200
+    if request.method == "POST":
+        form = VerifyForm(request.POST, request.FILES)
+        if form.is_valid():
+            report, problem = _report(form.cleaned_data["pdf"].read())
+        else:
+            status = 400
+    else:
+        form = VerifyForm()
+    response = render(
+        request,
+        "contracts/verify.html",
+        {"form": form, "report": report, "report_problem": problem, "has_ca": bool(trust_roots())},
+        status=status,
+    )
+    patch_cache_control(response, private=True, no_store=True)
+    return response
