@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.roles import Role
 from contracts import pki, services
@@ -95,7 +95,9 @@ def award():
 
 
 def url(name: str, *args) -> str:
-    return reverse(f"contracts:{name}", args=args)
+    """The English address (whatever language an earlier Arabic request left active)."""
+    with translation.override("en"):
+        return reverse(f"contracts:{name}", args=args)
 
 
 def arabic(address: str) -> str:
@@ -339,7 +341,8 @@ def test_signing_with_an_uploaded_pkcs12(client, award, django_capture_on_commit
 
 
 def test_the_tender_page_offers_the_contract_to_its_officers(client, award):
-    tender_page = reverse("procurement:tender_detail", args=[award.tender.pk])
+    with translation.override("en"):
+        tender_page = reverse("procurement:tender_detail", args=[award.tender.pk])
     client.force_login(award.officer)
     assert "Create the contract" in client.get(tender_page).content.decode()
     contract = drafted_via_views(client, award)
