@@ -6,6 +6,7 @@ from django.core.management import call_command
 from accounts.models import PersonalKey, User
 from audit.models import AuditCheckpoint, AuditEvent
 from audit.verification import verify_audit_log
+from contracts.models import RISK_CATEGORIES, Contract, ContractSignature, ContractStatus, ContractVersion, SignerKey
 from core.demo_bids import COMMITTEE, KEY_HOLDERS, OPENED
 from core.demo_data import ACCOUNTS, PHASES
 from core.demo_evaluation import STAGES
@@ -56,10 +57,27 @@ MODELS = [
     PriceReview,
     Recommendation,
     Complaint,
+    Contract,
+    ContractVersion,
+    ContractSignature,
+    SignerKey,
     Notification,
     AuditEvent,
     AuditCheckpoint,
 ]
+
+
+@pytest.fixture(scope="module")
+def _contract_ca_dir(tmp_path_factory):
+    """The demo creates the contract CA once per module (its keys take a moment); later runs keep it."""
+    return tmp_path_factory.mktemp("demo-contract-ca")
+
+
+@pytest.fixture(autouse=True)
+def _contract_ca(settings, _contract_ca_dir):
+    settings.CONTRACT_CA_CERT_FILE = _contract_ca_dir / "contract-ca.pem"
+    settings.CONTRACT_CA_KEY_PASSPHRASE = "demo-test-contract-ca-passphrase"
+    settings.CONTRACT_TSA_URL = ""
 
 
 @pytest.fixture(autouse=True)
@@ -88,6 +106,7 @@ def test_seed_demo_is_idempotent_and_leaves_a_verified_log(db):
     assert sorted(Tender.objects.values_list("pk", "status")) == tenders
     assert "Created" not in again.getvalue()
     assert_tenders_stand_at_each_stage_of_the_evaluation_and_the_award(out)
+    assert_the_awarded_tender_has_a_contract_in_force(out)
 
     assert before["Phase"] == len(PHASES)
     for email, *_ in ACCOUNTS:
@@ -163,7 +182,8 @@ def assert_tenders_stand_at_each_stage_of_the_evaluation_and_the_award(out: Stri
     committee = set(COMMITTEE)
     for stage in ("evaluation", "award_pending", "standstill", "awarded"):
         tender = _stage(stage)
-        assert tender.status == stage
+        # The awarded tender's contract is signed by both parties, which takes the tender on to "contracted".
+        assert tender.status == (TenderStatus.CONTRACTED if stage == "awarded" else stage)
         assert tender.reference in out.getvalue(), stage
         # Past its deadline, opened by two members, with the whole committee declared on every bid.
         assert tender.submission_deadline_passed(tender.submission_deadline)
@@ -222,3 +242,23 @@ def assert_tenders_stand_at_each_stage_of_the_evaluation_and_the_award(out: Stri
     assert sorted(statuses.values()) == [BidStatus.DISQUALIFIED, BidStatus.NOT_AWARDED]
     assert AuditEvent.objects.filter(action="tender.awarded", tender_id=awarded.pk).count() == 1
     assert not Complaint.objects.filter(tender=awarded).exists()
+
+
+def assert_the_awarded_tender_has_a_contract_in_force(out: StringIO) -> None:
+    """Checked on the first test's run: the demo contract, signed by the contractor and then the agency."""
+    from django.conf import settings
+
+    contract = Contract.objects.get(tender=_stage("awarded"))
+    assert contract.status == ContractStatus.ACTIVE
+    assert contract.vendor.memberships.filter(user__email="vendor@demo.gov", is_administrator=True).exists()
+    version = contract.versions.get()
+    signatures = list(version.signatures.order_by("signed_at", "id"))
+    assert [(s.party, s.signer.email) for s in signatures] == [
+        ("vendor", "vendor@demo.gov"),
+        ("agency", "officer@demo.gov"),
+    ]
+    assert set(contract.risk_allocation) == set(RISK_CATEGORIES)
+    assert contract.kpis.count() == 1 and contract.milestones.count() == 1
+    assert contract.reference in out.getvalue()
+    assert f"--trust {settings.CONTRACT_CA_CERT_FILE}" in out.getvalue()
+    assert AuditEvent.objects.filter(action="contract.activated", object_id=str(contract.pk)).count() == 1

@@ -8,6 +8,7 @@ Safe to run any number of times: what exists is left as it is.
 
 import logging
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
@@ -17,6 +18,7 @@ from accounts.services import user_create, user_set_roles
 from audit.services import audit_checkpoint_create
 from core import demo_data
 from core.demo_bids import COMMITTEE, KEY_HOLDERS, demo_committee, seed_demo_bids, seed_demo_keys
+from core.demo_contracts import contract_demo_guide, seed_demo_contracts
 from core.demo_evaluation import evaluation_demo_guide, seed_demo_evaluation
 from core.demo_tenders import seed_demo_tenders
 from core.demo_vendors import seed_demo_vendors
@@ -43,6 +45,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Audit log signed at event #{checkpoint.sequence}.")
         self.print_accounts()
         self.print_evaluation_guide()
+        self.print_contract_guide()
 
     def seed(self):
         admin = self._account(*demo_data.ACCOUNTS[0], actor=None)
@@ -75,6 +78,12 @@ class Command(BaseCommand):
         evaluated = seed_demo_evaluation(programme=programme, officer=officer, approver=approver, committee=committee)
         if evaluated:
             self.stdout.write(f"Created {evaluated} demo tender(s) at the evaluation and award stages.")
+        if getattr(settings, "CONTRACT_CA_KEY_PASSPHRASE", None):
+            contracts = seed_demo_contracts(officer=officer)
+            if contracts:
+                self.stdout.write(f"Created {contracts} demo contract(s), signed by both parties.")
+        else:
+            self.stdout.write("No demo contract: set CONTRACT_CA_KEY_PASSPHRASE to create the contract CA.")
         if tenders or bids or evaluated:
             self.stdout.write(
                 "Recovery shares of the demo tenders were discarded; in the app the approver is shown each "
@@ -144,6 +153,14 @@ class Command(BaseCommand):
             f"Opening committee of every demo tender: {', '.join(COMMITTEE)}. Personal keys (unlocked by the "
             f"same password) are set up for {', '.join(KEY_HOLDERS)}."
         )
+
+    def print_contract_guide(self) -> None:
+        lines = contract_demo_guide()
+        if lines:
+            self.stdout.write("")
+            self.stdout.write("Demo contract:")
+            for line in lines:
+                self.stdout.write(f"  {line}")
 
     def print_evaluation_guide(self) -> None:
         lines = evaluation_demo_guide(approver_email="approver@demo.gov")
