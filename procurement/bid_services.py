@@ -195,9 +195,7 @@ def _require_open(tender: Tender, now: datetime.datetime, action: str) -> None:
 
 def _require_editable(bid: Bid) -> None:
     """A draft, or a submitted bid whose modification has been started (``bid_start_modification``)."""
-    if bid.status == BidStatus.DRAFT:
-        return
-    if bid.status in SEALED_STATES and bid.draft:
+    if bid.is_editable:
         return
     if bid.status in SEALED_STATES:
         raise ActionRefused(_("Start a modification first: the submitted version cannot be changed in place."))

@@ -58,8 +58,7 @@ def _bid(request, pk: int, *, change: bool = False) -> Bid:
 
 
 def _editable(bid: Bid) -> bool:
-    """A first draft, or a modification in preparation of a sealed bid."""
-    return bid.status == BidStatus.DRAFT or (bid.status in SEALED_STATES and bid.has_draft)
+    return bid.is_editable
 
 
 @dataclass

@@ -159,6 +159,11 @@ class Bid(ProtectedStateMixin, models.Model):
     def has_draft(self) -> bool:
         return bool(self.draft)
 
+    @property
+    def is_editable(self) -> bool:
+        """A first draft, or a submitted bid whose modification has been started."""
+        return self.status == BidStatus.DRAFT or (self.status in SEALED_STATES and self.has_draft)
+
     def current_version(self) -> BidVersion | None:
         return self.versions.filter(number=self.version).first() if self.version else None
 
