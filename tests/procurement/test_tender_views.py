@@ -99,6 +99,15 @@ def published(phase, officer):
     return make_published(ready(TenderFactory(phase=phase, created_by=officer, title_en="Digital skills")))
 
 
+def _display_date(days: int) -> datetime.date:
+    """The date ``days`` from now where the officer reads the page (the filters read dates in that zone)."""
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+
+    return timezone.localtime(timezone.now() + days * DAY, ZoneInfo(settings.DISPLAY_TIME_ZONE)).date()
+
+
 def past_deadlines(**kwargs) -> dict:
     now = timezone.now()
     return {
@@ -396,9 +405,9 @@ def catalogue(phase, officer, other_agency):
         (lambda c: {"value_min": "400000"}, ["centre", "training"]),
         (lambda c: {"value_max": "400000"}, ["routers", "training"]),
         (lambda c: {"value_min": "150000", "value_max": "500000"}, ["training"]),
-        (lambda c: {"deadline_from": (timezone.now() + 45 * DAY).date().isoformat()}, ["centre"]),
-        (lambda c: {"deadline_to": (timezone.now() + 45 * DAY).date().isoformat()}, ["routers", "training"]),
-        (lambda c: {"deadline_to": (timezone.now() + 60 * DAY).date().isoformat()}, ["routers", "centre", "training"]),
+        (lambda c: {"deadline_from": _display_date(45).isoformat()}, ["centre"]),
+        (lambda c: {"deadline_to": _display_date(45).isoformat()}, ["routers", "training"]),
+        (lambda c: {"deadline_to": _display_date(60).isoformat()}, ["routers", "centre", "training"]),
         (lambda c: {"q": "router"}, ["routers"]),
         (lambda c: {"q": "مركز"}, ["centre"]),
         (lambda c: {"q": c["training"].reference.lower()}, ["training"]),
