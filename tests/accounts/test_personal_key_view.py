@@ -3,7 +3,10 @@ typing their password again; vendor users have no such page."""
 
 from __future__ import annotations
 
+import zoneinfo
+
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from accounts.models import PersonalKey
@@ -61,7 +64,10 @@ def test_a_person_with_a_key_sees_its_fingerprint_and_date_and_cannot_make_a_sec
     client.force_login(person)
     html = client.get(reverse(PAGE)).content.decode()
     assert key.fingerprint in html
-    assert key.created_at.strftime("%Y-%m-%d") in html
+    # shown in the person's agency's time zone, whatever the hour in UTC
+    zone = (person.agency and person.agency.time_zone) or settings.DISPLAY_TIME_ZONE
+    shown = key.created_at.astimezone(zoneinfo.ZoneInfo(zone))
+    assert shown.strftime("%Y-%m-%d %H:%M") in html
     client.post(reverse(PAGE), {"password": PASSWORD})
     assert PersonalKey.objects.filter(user=person).count() == 1
 
