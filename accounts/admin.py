@@ -10,6 +10,7 @@ from accounts.models import User
 from accounts.roles import Role
 from accounts.services import user_set_roles, user_snapshot
 from audit.services import audit_event_append, snapshot_diff
+from contracts.signer_keys import signer_key_retire
 
 
 class RolesFormMixin(forms.Form):
@@ -55,6 +56,7 @@ class AdminPasswordChangeWithKeyForm(AdminPasswordChangeForm):
                 keys.personal_key_replace(
                     user=user, new_password=self.cleaned_data["password1"], reason="password set by an administrator"
                 )
+                signer_key_retire(user=user, reason="password set by an administrator")
         return user
 
 

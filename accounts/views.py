@@ -19,6 +19,7 @@ from accounts import keys
 from accounts.forms import PasswordResetRequestForm
 from audit.services import audit_event_append
 from audit.services import client_details as _client
+from contracts.signer_keys import signer_key_retire, signer_key_rewrap
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -55,6 +56,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         user = form.user
         keys.personal_key_replace(user=user, new_password=form.cleaned_data["new_password1"], reason="password reset")
+        signer_key_retire(user=user, reason="password reset")
         audit_event_append(
             action="auth.password_reset_completed",
             actor=user,
@@ -79,6 +81,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         response = super().form_valid(form)
         user = form.user
         keys.personal_key_rewrap(
+            user=user, old_password=form.cleaned_data["old_password"], new_password=form.cleaned_data["new_password1"]
+        )
+        signer_key_rewrap(
             user=user, old_password=form.cleaned_data["old_password"], new_password=form.cleaned_data["new_password1"]
         )
         audit_event_append(

@@ -79,6 +79,8 @@ AUDIT_SIGNING_KEY_FILE = Path(get_str("AUDIT_SIGNING_KEY_FILE", str(DATA_DIR / "
 # passphrase that encrypts its private key and the time-stamp authority's (required in production).
 CONTRACT_CA_CERT_FILE = Path(get_str("CONTRACT_CA_CERT_FILE", str(DATA_DIR / "keys" / "contract-ca.pem")))
 CONTRACT_CA_KEY_PASSPHRASE = get_str("CONTRACT_CA_KEY_PASSPHRASE")
+# The RFC 3161 time-stamp authority for contract signatures; empty: the system's own, under the contract CA.
+CONTRACT_TSA_URL = get_str("CONTRACT_TSA_URL", "")
 DISPLAY_TIME_ZONE = get_str("DISPLAY_TIME_ZONE", "Asia/Riyadh")
 SECURE_HSTS_SECONDS = get_int("SECURE_HSTS_SECONDS", 31536000)
 SECURE_SSL_REDIRECT = get_bool("SECURE_SSL_REDIRECT", default=True)
