@@ -364,3 +364,14 @@ rules.add_perm("contracts.delete_contract", rules.always_deny)
 rules.add_perm("contracts.sign_contract_for_vendor", is_vendor_user & administers_contract_vendor)
 rules.add_perm("contracts.sign_contract_for_agency", is_contract_officer & ~is_vendor_user)
 rules.add_perm("contracts.manage_signer_key", is_signed_in)
+
+# The end of a contract (completion, termination) is decided by an approver for the agency, never by the
+# contractor's side.
+approves_end_of_contract = is_approver & approves_for_contract & ~is_vendor_user
+rules.add_perm("contracts.complete_contract", approves_end_of_contract)
+rules.add_perm("contracts.terminate_contract", approves_end_of_contract)
+
+# Contract amendments: an officer of the agency drafts, an approver of the agency decides (never the person
+# who drafted it: the service checks that), and the parties sign with the contract's own signing rules.
+rules.add_perm("contracts.amend_contract", is_contract_officer & ~is_vendor_user)
+rules.add_perm("contracts.approve_amendment", is_approver & approves_for_contract & ~is_vendor_user)

@@ -1,12 +1,15 @@
-"""Forms of the contract pages: the draft's terms, a KPI, a milestone, signing, and the public verifier."""
+"""Forms of the contract pages: the draft's terms, a KPI, a milestone, signing, termination, and the public
+verifier."""
 
 from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import RISK_CATEGORIES, Contract, ContractKpi, ContractMilestone, RiskBearer
+from contracts.services import TERMINATION_REASON_MAX_LENGTH, TERMINATION_REASON_MIN_LENGTH
 
 PDF_MAGIC = b"%PDF-"
 
@@ -117,6 +120,23 @@ class SignerKeyForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text=_("Your signing key is encrypted under this password: nobody else can sign in your name."),
     )
+
+
+class TerminateForm(forms.Form):
+    """The reason for terminating the contract; its length is checked by ``contract_terminate``."""
+
+    reason = forms.CharField(
+        label=_("Reason for the termination"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": _("Give the reason for the termination.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].help_text = gettext(
+            "Between %(minimum)s and %(maximum)s characters. The reason is recorded with the contract and shown to "
+            "everyone who can see it, the contractor included."
+        ) % {"minimum": TERMINATION_REASON_MIN_LENGTH, "maximum": TERMINATION_REASON_MAX_LENGTH}
 
 
 class VerifyForm(forms.Form):

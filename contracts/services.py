@@ -1,4 +1,5 @@
-"""Every write to a contract: creation from a final award, the draft's terms, freezing, signing.
+"""Every write to a contract: creation from a final award, the draft's terms, freezing, signing, and its end
+(completion or termination).
 
 Each public function is one transaction that locks the contract (or, for creation, the tender) row first,
 checks the actor's permission (``accounts/rules.py``), moves the state machine and appends an audit event.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import datetime
 import functools
 import hashlib
+import zoneinfo
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -22,8 +24,9 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied, Valid
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django_fsm import TransitionNotAllowed
+from django_fsm import TransitionNotAllowed, can_proceed
 
 from audit.services import audit_event_append
 from contracts import pki
@@ -56,6 +59,8 @@ SIGNING_ORDER = (SignatureParty.VENDOR, SignatureParty.AGENCY)
 SIGNER_CERTIFICATE_DAYS = 730
 MAX_KPIS = 50
 MAX_MILESTONES = 200
+TERMINATION_REASON_MIN_LENGTH = 10
+TERMINATION_REASON_MAX_LENGTH = 4000
 
 
 def _now() -> datetime.datetime:
@@ -468,6 +473,116 @@ def contract_freeze(*, actor, contract: Contract) -> ContractVersion:
     return version
 
 
+# The end of the contract -------------------------------------------------------------------------
+
+
+def _local_date(moment: datetime.datetime) -> datetime.date:
+    """The calendar day of ``moment`` where the contracts are run (DISPLAY_TIME_ZONE)."""
+    return timezone.localtime(moment, zoneinfo.ZoneInfo(settings.DISPLAY_TIME_ZONE)).date()
+
+
+def completion_problem(contract: Contract, *, now: datetime.datetime | None = None) -> str:
+    """Why the contract, in force, cannot be marked completed yet (``""`` when it can)."""
+    if contract.end_date is None:
+        return _("The contract has no end date: it cannot be marked completed.")
+    if _local_date(now or _now()) < contract.end_date:
+        return _("The contract ends on %(date)s: it can be marked completed from that day.") % {
+            "date": date_format(contract.end_date, "DATE_FORMAT")
+        }
+    return ""
+
+
+def contract_complete(*, actor, contract: Contract) -> Contract:
+    """Mark a contract in force completed (active → completed), once its end date has been reached.
+
+    The monitoring issue will add the other condition: every milestone paid or waived.
+    """
+    with transaction.atomic():
+        contract = _locked(contract)
+        require_perm(actor, "contracts.complete_contract", contract)
+        now = _now()
+        if can_proceed(contract.complete):  # in any other state, the state machine's refusal says why
+            problem = completion_problem(contract, now=now)
+            if problem:
+                raise ActionRefused(problem)
+            from contracts.models import OPEN_AMENDMENT_STATES
+
+            if contract.amendments.filter(status__in=OPEN_AMENDMENT_STATES).exists():
+                raise ActionRefused(
+                    _("An amendment to this contract is under way: it must come into force or be withdrawn first.")
+                )
+        source, target = _transition(contract, contract.complete, _("marked completed"), now=now)
+        contract.save(update_fields=["status", "ended_at", "updated_at"])
+        audit_event_append(
+            action="contract.completed",
+            actor=actor,
+            obj=contract,
+            payload={"from": source, "to": target, "end_date": contract.end_date.isoformat()},
+        )
+    return contract
+
+
+def _termination_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for the termination.")})
+    if len(reason) < TERMINATION_REASON_MIN_LENGTH:
+        raise ValidationError(
+            {
+                "reason": _("Explain the reason for the termination in at least %(count)s characters.")
+                % {"count": TERMINATION_REASON_MIN_LENGTH}
+            }
+        )
+    if len(reason) > TERMINATION_REASON_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "reason": _("Keep the reason to at most %(count)s characters (it has %(length)s).")
+                % {"count": TERMINATION_REASON_MAX_LENGTH, "length": len(reason)}
+            }
+        )
+    return reason
+
+
+def contract_terminate(*, actor, contract: Contract, reason: str) -> Contract:
+    """End a contract before its term (draft, awaiting signatures or in force → terminated), with the reason.
+
+    A terminated contract no longer holds its award: while the tender is still only awarded (the contract was
+    never signed by both parties), a new contract can be drafted from the same award.
+    """
+    with transaction.atomic():
+        contract = _locked(contract)
+        require_perm(actor, "contracts.terminate_contract", contract)
+        if can_proceed(contract.terminate):  # in any other state, the state machine's refusal says why
+            reason = _termination_reason(reason)
+        source, target = _transition(contract, contract.terminate, _("terminated"), now=_now(), reason=reason)
+        contract.save(update_fields=["status", "ended_at", "termination_reason", "updated_at"])
+        audit_event_append(
+            action="contract.terminated",
+            actor=actor,
+            obj=contract,
+            payload={"from": source, "to": target, "reason": reason},
+        )
+        # An amendment under way dies with the contract.
+        from contracts.models import OPEN_AMENDMENT_STATES
+
+        for amendment in contract.amendments.select_for_update().filter(status__in=OPEN_AMENDMENT_STATES):
+            amendment_source = amendment.status
+            amendment.withdraw(now=contract.ended_at)
+            amendment.save()
+            audit_event_append(
+                action="contract.amendment_withdrawn",
+                actor=actor,
+                obj=amendment,
+                payload={
+                    "number": amendment.number,
+                    "from": amendment_source,
+                    "to": amendment.status,
+                    "reason": reason,
+                },
+            )
+    return contract
+
+
 # The internal certificate authority --------------------------------------------------------------
 
 
@@ -598,6 +713,8 @@ def _identity(actor, password, pkcs12, pkcs12_password, now) -> tuple[pki.Signin
         if not password or not actor.check_password(password):
             raise pki.WrongPassword(_("The password is wrong: enter the password you sign in with."))
         return pki.load_pkcs12(pkcs12, pkcs12_password or "", expected_email=actor.email, at=now), True
+    if not password or not actor.check_password(password):
+        raise pki.WrongPassword(_("The password is wrong: enter the password you sign in with."))
     key = SignerKey.objects.filter(user=actor, retired_at__isnull=True).first()
     if key is None:
         raise pki.CertificateError(_("You have no signing key: create one, or sign with your own certificate."))
@@ -609,12 +726,30 @@ def _identity(actor, password, pkcs12, pkcs12_password, now) -> tuple[pki.Signin
     return pki.SigningIdentity(private_key, certificate, chain), False
 
 
+def awaiting_signature(contract: Contract) -> ContractVersion | None:
+    """The version the parties sign now: the contract's own while it awaits signatures, or the version of
+    the approved amendment of a contract in force; ``None`` when nothing awaits a signature."""
+    if contract.status == ContractStatus.AWAITING_SIGNATURES:
+        return contract.versions.filter(amendment__isnull=True).order_by("-number").first()
+    if contract.status == ContractStatus.ACTIVE:
+        from contracts.models import AmendmentStatus
+
+        return (
+            contract.versions.select_related("amendment")
+            .filter(amendment__status=AmendmentStatus.AWAITING_SIGNATURES)
+            .order_by("-number")
+            .first()
+        )
+    return None
+
+
 @_atomic_recording_refusals
 def contract_sign(
     *, actor, contract: Contract, password: str, pkcs12: bytes | None = None, pkcs12_password: str | None = None
 ) -> ContractSignature:
-    """Sign the contract's current version for the actor's party: the contractor's authorised signatory first,
-    then an officer of the agency; after both, the contract is in force."""
+    """Sign what awaits the parties' signatures (the contract's frozen version, or an approved amendment's)
+    for the actor's party: the contractor's authorised signatory first, then an officer of the agency; after
+    both, the contract — or the amendment — is in force."""
     contract = _locked(contract)
     party = _party_of(actor, contract)
     if party is None:
@@ -629,14 +764,14 @@ def contract_sign(
             payload={"party": party, "reason": reason},
         )
 
-    if contract.status != ContractStatus.AWAITING_SIGNATURES:
+    version = awaiting_signature(contract)
+    if version is None:
         raise refuse(
             _("The contract is “%(status)s”: it is not awaiting signatures.")
             % {"status": contract.get_status_display()},
             "state",
         )
-    version = contract.versions.order_by("-number").first()
-    if version is None or version.status != RenderStatus.RENDERED or not version.pdf:
+    if version.status != RenderStatus.RENDERED or not version.pdf:
         raise ActionRefused(_("The contract's PDF is not ready yet: try again in a moment."))
     signed = set(version.signatures.values_list("party", flat=True))
     if party in signed:
@@ -661,9 +796,8 @@ def contract_sign(
             chain=identity.chain,
             timestamper=timestamper(),
             reason=(
-                "Contract signed for the contractor"
-                if party == SignatureParty.VENDOR
-                else "Contract countersigned for the agency"
+                ("Amendment" if version.amendment_id else "Contract")
+                + (" signed for the contractor" if party == SignatureParty.VENDOR else " countersigned for the agency")
             ),
             location=contract.agency.name_en,
             name=pki.certificate_common_name(identity.certificate),
@@ -689,6 +823,7 @@ def contract_sign(
         obj=contract,
         payload={
             "version": version.number,
+            "amendment": version.amendment.number if version.amendment_id else None,
             "party": party,
             "field": party,
             "certificate_subject": signature.certificate_subject,
@@ -699,7 +834,11 @@ def contract_sign(
             "size": len(signed_pdf),
         },
     )
-    if signed | {party} == set(SIGNING_ORDER):
+    if signed | {party} == set(SIGNING_ORDER) and version.amendment_id:
+        from contracts.amendments import apply_amendment
+
+        apply_amendment(actor=actor, contract=contract, amendment=version.amendment, now=now, sha256=digest)
+    elif signed | {party} == set(SIGNING_ORDER):
         source, target = _transition(contract, contract.activate, _("brought into force"), now=now)
         contract.save()
         audit_event_append(
@@ -726,8 +865,9 @@ def contract_sign(
 
 
 def signed_pdf(contract: Contract) -> bytes | None:
-    """The latest version's PDF with every signature applied so far (``None`` before it is rendered)."""
-    version = contract.versions.order_by("-number").first()
+    """The contract's latest own version's PDF (amendments aside) with every signature applied so far
+    (``None`` before it is rendered)."""
+    version = contract.versions.filter(amendment__isnull=True).order_by("-number").first()
     if version is None or not version.pdf:
         return None
     last = version.signatures.order_by("-signed_at", "-id").first()
@@ -736,11 +876,14 @@ def signed_pdf(contract: Contract) -> bytes | None:
 
 __all__ = [
     "EDITABLE_FIELDS",
+    "completion_problem",
+    "contract_complete",
     "contract_create_from_award",
     "contract_freeze",
     "contract_kpi_add",
     "contract_milestone_add",
     "contract_sign",
+    "contract_terminate",
     "contract_update_draft",
     "signer_key_issue",
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contracts import views
+from contracts import amendment_views, views
 
 app_name = "contracts"
 
@@ -12,8 +12,12 @@ urlpatterns = [
     path("<int:pk>/kpis/", views.contract_kpi_add, name="contract_kpi_add"),
     path("<int:pk>/milestones/", views.contract_milestone_add, name="contract_milestone_add"),
     path("<int:pk>/freeze/", views.contract_freeze, name="contract_freeze"),
+    path("<int:pk>/complete/", views.contract_complete, name="contract_complete"),
+    path("<int:pk>/terminate/", views.contract_terminate, name="contract_terminate"),
     path("<int:pk>/sign/", views.contract_sign, name="contract_sign"),
     path("<int:pk>/signing-key/", views.signer_key_create, name="signer_key_create"),
     path("<int:pk>/versions/<int:number>/pdf/", views.version_pdf, name="version_pdf"),
     path("<int:pk>/signatures/<int:signature_pk>/pdf/", views.signature_pdf, name="signature_pdf"),
 ]
+
+urlpatterns += amendment_views.urlpatterns

@@ -1,5 +1,5 @@
 """The contract pages: the contract itself (terms, versions, signatures and their verification), the
-officers' draft actions, signing, and the public verifier.
+officers' draft actions, signing, the approvers' completion and termination, and the public verifier.
 
 Views are thin: each loads the contract, checks the permission ``accounts/rules.py`` grants, calls one
 service and turns its refusal into a message, keeping what was typed.
@@ -17,9 +17,18 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_fsm import can_proceed
 
 from contracts import pki, services
-from contracts.forms import ContractDraftForm, KpiForm, MilestoneForm, SignerKeyForm, SignForm, VerifyForm
+from contracts.forms import (
+    ContractDraftForm,
+    KpiForm,
+    MilestoneForm,
+    SignerKeyForm,
+    SignForm,
+    TerminateForm,
+    VerifyForm,
+)
 from contracts.models import (
     RISK_CATEGORIES,
     Contract,
@@ -87,10 +96,22 @@ def _refused(request, call, success: str | None = None):
     return result
 
 
+def _amendment_to_sign(user, contract: Contract):
+    """The approved amendment the user may sign now, if any."""
+    if contract.status != ContractStatus.ACTIVE or not _may_sign(user, contract):
+        return None
+    version = services.awaiting_signature(contract)
+    if version is None or version.status != RenderStatus.RENDERED:
+        return None
+    return version.amendment
+
+
 def _detail_context(request, contract: Contract, **forms) -> dict:
     user = request.user
-    versions = list(contract.versions.select_related("frozen_by").prefetch_related("signatures__signer"))
-    latest = versions[-1] if versions else None
+    versions = list(contract.versions.select_related("frozen_by", "amendment").prefetch_related("signatures__signer"))
+    # The contract's own text (amendments have their own pages and verification).
+    own = [v for v in versions if v.amendment_id is None]
+    latest = own[-1] if own else None
     rendering = any(v.status == RenderStatus.RENDERING for v in versions)
     report, report_problem = (None, "")
     if latest is not None and latest.signatures.exists():
@@ -106,6 +127,9 @@ def _detail_context(request, contract: Contract, **forms) -> dict:
             or user.has_perm("contracts.sign_contract_for_agency", contract)
         )
     )
+    may_complete = can_proceed(contract.complete) and user.has_perm("contracts.complete_contract", contract)
+    completion_problem = services.completion_problem(contract) if may_complete else ""
+    can_terminate = can_proceed(contract.terminate) and user.has_perm("contracts.terminate_contract", contract)
     allocation = contract.risk_allocation or {}
     risks = [
         {"title_en": titles[0], "title_ar": titles[1], "bearer": RiskBearer(allocation[code]).label}
@@ -128,11 +152,20 @@ def _detail_context(request, contract: Contract, **forms) -> dict:
         "can_freeze": is_draft and user.has_perm("contracts.freeze_contract", contract),
         "can_sign": can_sign,
         "readiness": services.readiness_errors(contract) if can_change else [],
+        "can_complete": may_complete and not completion_problem,
+        "completion_problem": completion_problem,
+        "can_terminate": can_terminate,
+        "amendments": list(contract.amendments.order_by("number")),
+        "can_amend": contract.status == ContractStatus.ACTIVE and user.has_perm("contracts.amend_contract", contract),
+        "amendment_to_sign": _amendment_to_sign(user, contract),
     }
     if can_change:
         context["draft_form"] = forms.get("draft_form") or ContractDraftForm(instance=contract)
         context["kpi_form"] = forms.get("kpi_form") or KpiForm(prefix="kpi")
         context["milestone_form"] = forms.get("milestone_form") or MilestoneForm(prefix="milestone")
+    # A refused termination keeps its form (and its error) even when the contract can no longer be terminated.
+    if can_terminate or forms.get("terminate_form"):
+        context["terminate_form"] = forms.get("terminate_form") or TerminateForm(prefix="terminate")
     return context
 
 
@@ -223,6 +256,34 @@ def contract_freeze(request, pk: int):
     return redirect(_url(contract))
 
 
+@login_required
+@require_POST
+def contract_complete(request, pk: int):
+    contract = _contract(pk)
+    _require(request, "contracts.complete_contract", contract)
+    _refused(
+        request,
+        lambda: services.contract_complete(actor=request.user, contract=contract),
+        _("The contract is marked completed."),
+    )
+    return redirect(_url(contract))
+
+
+@login_required
+@require_POST
+def contract_terminate(request, pk: int):
+    contract = _contract(pk)
+    _require(request, "contracts.terminate_contract", contract)
+    form = TerminateForm(request.POST, prefix="terminate")
+    if form.is_valid() and _run_service(
+        form,
+        lambda: services.contract_terminate(actor=request.user, contract=contract, reason=form.cleaned_data["reason"]),
+    ):
+        messages.success(request, _("The contract is terminated."))
+        return redirect(_url(contract))
+    return _detail_page(request, contract, status=400, terminate_form=form)
+
+
 def _may_sign(user, contract: Contract) -> bool:
     return user.has_perm("contracts.sign_contract_for_vendor", contract) or user.has_perm(
         "contracts.sign_contract_for_agency", contract
@@ -236,8 +297,10 @@ def _current_key(user) -> SignerKey | None:
 def _sign_page(request, contract: Contract, *, form=None, key_form=None, status: int = 200):
     key = _current_key(request.user)
     certificate = pki.load_certificate(key.certificate_pem.encode("ascii")) if key else None
+    awaiting = services.awaiting_signature(contract)
     context = {
         "contract": contract,
+        "amendment": awaiting.amendment if awaiting is not None and awaiting.amendment_id else None,
         "form": form or SignForm(),
         "key_form": key_form or SignerKeyForm(prefix="key"),
         "key": key,
@@ -271,6 +334,11 @@ def contract_sign(request, pk: int):
             ),
             fallback_field=None,
         )
+        if signature is not None and signature.version.amendment_id:
+            messages.success(request, _("The amendment is signed. The signed PDF is below, with its verification."))
+            return redirect(
+                reverse("contracts:amendment_detail", args=[contract.pk, signature.version.amendment.number]) + "#pdf"
+            )
         if signature is not None:
             messages.success(request, _("The contract is signed. The signed PDF is below, with its verification."))
             return redirect(_url(contract, "signatures"))

@@ -242,3 +242,8 @@ BID_MAX_FILES = 50
 EVALUATION_SCORE_SPREAD = 20
 ABNORMALLY_LOW_PERCENT = 20
 STANDSTILL_DAYS = 10
+# Contracts: amendments may change the contract's value by at most this percentage of its value as first
+# signed (all amendments in force together, up or down); a larger change needs a new tender.
+CONTRACT_AMENDMENT_MAX_PERCENT = 25
+# The RFC 3161 time-stamp authority that stamps contract signatures; empty: the system's own (internal CA).
+CONTRACT_TSA_URL = env.CONTRACT_TSA_URL or ""
