@@ -192,6 +192,15 @@ class ContractKpi(models.Model):
     target = models.DecimalField(_("target"), max_digits=14, decimal_places=3)
     unit = models.CharField(_("unit"), max_length=40)
     frequency = models.CharField(_("measured"), max_length=20, choices=Frequency.choices, default=Frequency.QUARTERLY)
+    #: The amendment that added or last changed this indicator (``None``: as first signed).
+    amendment = models.ForeignKey(
+        "ContractAmendment",
+        verbose_name=_("amendment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("key performance indicator")
@@ -212,6 +221,15 @@ class ContractMilestone(models.Model):
     title_ar = models.CharField(_("milestone (Arabic)"), max_length=255)
     due_date = models.DateField(_("due"))
     payment_amount = amount_field(_("payment"), default=0)
+    #: The amendment that added or last changed this milestone (``None``: as first signed).
+    amendment = models.ForeignKey(
+        "ContractAmendment",
+        verbose_name=_("amendment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("milestone")
@@ -268,6 +286,15 @@ class ContractVersion(models.Model):
     frozen_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     #: Everything the PDF states, as it stood when frozen (the PDF is rendered from this alone).
     terms = models.JSONField(default=dict)
+    #: Set when this version is the text of an amendment rather than of the contract itself.
+    amendment = models.OneToOneField(
+        "ContractAmendment",
+        verbose_name=_("amendment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="version",
+    )
     pdf = models.FileField(upload_to=contract_pdf_upload_to, max_length=255, blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=20, choices=RenderStatus.choices, default=RenderStatus.RENDERING)
@@ -338,3 +365,97 @@ class SignerKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.created_at:%Y-%m-%d}"
+
+
+class AmendmentStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PENDING_APPROVAL = "pending_approval", _("Pending approval")
+    AWAITING_SIGNATURES = "awaiting_signatures", _("Awaiting signatures")
+    IN_FORCE = "in_force", _("In force")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+#: The amendment states in which a contract has an amendment under way (at most one at a time).
+OPEN_AMENDMENT_STATES = (AmendmentStatus.DRAFT, AmendmentStatus.PENDING_APPROVAL, AmendmentStatus.AWAITING_SIGNATURES)
+
+
+class ContractAmendment(ProtectedStateMixin, models.Model):
+    """A change order to an active contract: drafted by an officer, approved by another person, rendered as
+    its own PDF that names the signed contract by its SHA-256, and signed by both parties like the contract.
+
+    ``changes`` holds what it changes, besides the value and the end date: ``{"milestones": [...],
+    "kpis": [...]}``, each item either a new row (``"id": None``) or a change to an existing row (its id),
+    with the row's new fields. The contract's current terms are the original plus the amendments in force.
+    """
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="amendments")
+    number = models.PositiveIntegerField(_("amendment"))
+    reason = models.TextField(_("reason for the amendment"))
+    new_value = amount_field(_("new contract value"), null=True, blank=True)
+    new_end_date = models.DateField(_("new end date"), null=True, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    status = FSMField(
+        _("status"), max_length=24, choices=AmendmentStatus.choices, default=AmendmentStatus.DRAFT, protected=True
+    )
+    drafted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    drafted_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    return_reason = models.TextField(_("reason for returning it"), blank=True)
+    in_force_at = models.DateTimeField(_("in force since"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("amendment")
+        verbose_name_plural = _("amendments")
+        ordering = ["contract", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "number"], name="contract_amendment_number_once"),
+            models.UniqueConstraint(
+                fields=["contract"],
+                condition=Q(status__in=["draft", "pending_approval", "awaiting_signatures"]),
+                name="contract_amendment_one_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(new_value__isnull=True) | Q(new_value__gt=0), name="contract_amendment_value_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("Amendment %(number)s to contract %(reference)s") % {
+            "number": self.number,
+            "reference": self.contract.reference,
+        }
+
+    def audit_scope(self) -> dict:
+        return self.contract.audit_scope()
+
+    @transition(field=status, source=AmendmentStatus.DRAFT, target=AmendmentStatus.PENDING_APPROVAL)
+    def submit(self, *, now) -> None:
+        self.submitted_at = now
+        self.return_reason = ""
+
+    @transition(field=status, source=AmendmentStatus.PENDING_APPROVAL, target=AmendmentStatus.DRAFT)
+    def send_back(self, *, reason: str) -> None:
+        self.return_reason = reason
+        self.submitted_at = None
+
+    @transition(field=status, source=AmendmentStatus.PENDING_APPROVAL, target=AmendmentStatus.AWAITING_SIGNATURES)
+    def approve(self, *, by, now) -> None:
+        self.approved_by = by
+        self.approved_at = now
+
+    @transition(field=status, source=AmendmentStatus.AWAITING_SIGNATURES, target=AmendmentStatus.IN_FORCE)
+    def bring_into_force(self, *, now) -> None:
+        self.in_force_at = now
+
+    @transition(
+        field=status,
+        source=[AmendmentStatus.DRAFT, AmendmentStatus.PENDING_APPROVAL, AmendmentStatus.AWAITING_SIGNATURES],
+        target=AmendmentStatus.WITHDRAWN,
+    )
+    def withdraw(self, *, now) -> None:
+        self.withdrawn_at = now

@@ -1,4 +1,5 @@
-"""Background work of the contracts app: rendering a frozen contract version's PDF."""
+"""Background work of the contracts app: rendering a frozen contract version's PDF (the contract or an
+amendment)."""
 
 from __future__ import annotations
 
@@ -78,11 +79,29 @@ def contract_facts(version: ContractVersion) -> dict:
     return terms
 
 
+def amendment_facts(version: ContractVersion) -> dict:
+    """What an amendment's PDF states: its frozen terms, with the labels of their codes in both languages."""
+    terms = dict(version.terms)
+    frozen_at = datetime.datetime.fromisoformat(terms["frozen_at"]).astimezone(datetime.UTC)
+    terms["frozen_at_display"] = frozen_at.strftime("%Y-%m-%d %H:%M UTC")
+    terms["frozen_at_iso"] = frozen_at.replace(microsecond=0).isoformat()
+    for change in terms.get("kpis", []):
+        for side in ("before", "after"):
+            if change.get(side):
+                frequency = change[side]["frequency"]
+                change[side]["frequency_labels"] = (_english(Frequency, frequency), FREQUENCY_AR.get(frequency, ""))
+    return terms
+
+
 def _render(version: ContractVersion) -> tuple[bytes, list[SignatureField]]:
     """The PDF's bytes and the boxes of its signature areas (found in the laid-out last page)."""
     weasyprint = load_weasyprint()
+    if version.terms.get("kind") == "amendment":
+        template, facts = "contracts/amendment_pdf.html", amendment_facts(version)
+    else:
+        template, facts = "contracts/contract_pdf.html", contract_facts(version)
     with translation.override("en"):
-        html = render_to_string("contracts/contract_pdf.html", {"facts": contract_facts(version)})
+        html = render_to_string(template, {"facts": facts})
     document = weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).render()
     boxes = []
     for name in SIGNATURE_FIELDS:
