@@ -1,3 +1,4 @@
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -6,7 +7,15 @@ from django.core.management import call_command
 from accounts.models import PersonalKey, User
 from audit.models import AuditCheckpoint, AuditEvent
 from audit.verification import verify_audit_log
-from contracts.models import RISK_CATEGORIES, Contract, ContractSignature, ContractStatus, ContractVersion, SignerKey
+from contracts.models import (
+    RISK_CATEGORIES,
+    AmendmentStatus,
+    Contract,
+    ContractSignature,
+    ContractStatus,
+    ContractVersion,
+    SignerKey,
+)
 from core.demo_bids import COMMITTEE, KEY_HOLDERS, OPENED
 from core.demo_data import ACCOUNTS, PHASES
 from core.demo_evaluation import STAGES
@@ -251,14 +260,28 @@ def assert_the_awarded_tender_has_a_contract_in_force(out: StringIO) -> None:
     contract = Contract.objects.get(tender=_stage("awarded"))
     assert contract.status == ContractStatus.ACTIVE
     assert contract.vendor.memberships.filter(user__email="vendor@demo.gov", is_administrator=True).exists()
-    version = contract.versions.get()
-    signatures = list(version.signatures.order_by("signed_at", "id"))
-    assert [(s.party, s.signer.email) for s in signatures] == [
-        ("vendor", "vendor@demo.gov"),
-        ("agency", "officer@demo.gov"),
-    ]
+    # Its own version and amendment 1's, each signed by the contractor and then the agency.
+    versions = list(contract.versions.order_by("number"))
+    assert [v.amendment.number if v.amendment else None for v in versions] == [None, 1]
+    for version in versions:
+        signatures = list(version.signatures.order_by("signed_at", "id"))
+        assert [(s.party, s.signer.email) for s in signatures] == [
+            ("vendor", "vendor@demo.gov"),
+            ("agency", "officer@demo.gov"),
+        ]
     assert set(contract.risk_allocation) == set(RISK_CATEGORIES)
-    assert contract.kpis.count() == 1 and contract.milestones.count() == 1
+    # Amendment 1 (in force) added a milestone and moved the value by 5%; amendment 2 awaits the approver.
+    assert contract.kpis.count() == 1 and contract.milestones.count() == 2
+    assert [(a.number, a.status) for a in contract.amendments.order_by("number")] == [
+        (1, AmendmentStatus.IN_FORCE),
+        (2, AmendmentStatus.PENDING_APPROVAL),
+    ]
+    assert contract.value == (Decimal(versions[0].terms["value"]) * Decimal("1.05")).quantize(Decimal("0.01"))
     assert contract.reference in out.getvalue()
     assert f"--trust {settings.CONTRACT_CA_CERT_FILE}" in out.getvalue()
     assert AuditEvent.objects.filter(action="contract.activated", object_id=str(contract.pk)).count() == 1
+    # The other demo contracts: one in every other state of the workflow.
+    states = set(Contract.objects.values_list("status", flat=True))
+    assert states == {s.value for s in ContractStatus}
+    for other in Contract.objects.exclude(pk=contract.pk):
+        assert other.reference in out.getvalue()

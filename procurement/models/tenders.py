@@ -256,6 +256,11 @@ class Tender(ProtectedStateMixin, models.Model):
     def is_open_for_bids(self, now: datetime.datetime) -> bool:
         return self.status == TenderStatus.PUBLISHED and now < self.submission_deadline
 
+    @property
+    def has_live_contract(self) -> bool:
+        """Whether a contract (other than a terminated one) holds this tender's award."""
+        return self.contracts.exclude(status="terminated").exists()
+
     def submission_deadline_passed(self, now: datetime.datetime) -> bool:
         return now >= self.submission_deadline
 

@@ -297,3 +297,15 @@ def test_end_actions_from_the_attackers_side(client, award):
             html = page.content.decode()
             assert complete not in html and terminate not in html, who
     assert_unchanged(contract, ContractStatus.ACTIVE)
+
+
+def test_the_tender_page_offers_a_new_contract_once_the_last_one_is_terminated(client, award):
+    contract = drafted(award)
+    client.force_login(award.officer)
+    button = "Create the contract"
+    with translation.override("en"):
+        address = award.tender.get_absolute_url()
+    assert button not in client.get(address).content.decode()
+    services.contract_terminate(actor=award.approver, contract=contract, reason=REASON)
+    page = client.get(address).content.decode()
+    assert button in page and contract.reference in page

@@ -79,9 +79,9 @@ class Command(BaseCommand):
         if evaluated:
             self.stdout.write(f"Created {evaluated} demo tender(s) at the evaluation and award stages.")
         if getattr(settings, "CONTRACT_CA_KEY_PASSPHRASE", None):
-            contracts = seed_demo_contracts(officer=officer)
+            contracts = seed_demo_contracts(officer=officer, programme=programme, committee=committee)
             if contracts:
-                self.stdout.write(f"Created {contracts} demo contract(s), signed by both parties.")
+                self.stdout.write(f"Created {contracts} demo contract(s), in every state of the contract workflow.")
         else:
             self.stdout.write("No demo contract: set CONTRACT_CA_KEY_PASSPHRASE to create the contract CA.")
         if tenders or bids or evaluated:
@@ -158,7 +158,7 @@ class Command(BaseCommand):
         lines = contract_demo_guide()
         if lines:
             self.stdout.write("")
-            self.stdout.write("Demo contract:")
+            self.stdout.write("Demo contracts:")
             for line in lines:
                 self.stdout.write(f"  {line}")
 
