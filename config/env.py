@@ -81,6 +81,9 @@ CONTRACT_CA_CERT_FILE = Path(get_str("CONTRACT_CA_CERT_FILE", str(DATA_DIR / "ke
 CONTRACT_CA_KEY_PASSPHRASE = get_str("CONTRACT_CA_KEY_PASSPHRASE")
 # The RFC 3161 time-stamp authority for contract signatures; empty: the system's own, under the contract CA.
 CONTRACT_TSA_URL = get_str("CONTRACT_TSA_URL", "")
+# Further trusted roots for contract signatures (PEM files, comma-separated): the national PKI's root for
+# signatories' own certificates, an external time-stamp authority's root.
+CONTRACT_TRUSTED_ROOTS = get_list("CONTRACT_TRUSTED_ROOTS", [])
 DISPLAY_TIME_ZONE = get_str("DISPLAY_TIME_ZONE", "Asia/Riyadh")
 SECURE_HSTS_SECONDS = get_int("SECURE_HSTS_SECONDS", 31536000)
 SECURE_SSL_REDIRECT = get_bool("SECURE_SSL_REDIRECT", default=True)

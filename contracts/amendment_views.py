@@ -20,6 +20,7 @@ from contracts import amendments as services
 from contracts.amendment_forms import AmendmentForm, KpiChangeForm, MilestoneChangeForm, ReturnForm
 from contracts.models import AmendmentStatus, Contract, ContractAmendment, ContractStatus, ContractVersion, RenderStatus
 from contracts.signing import UnreadablePdf, validation_report
+from contracts.trust import trust_roots
 from core.exceptions import ActionRefused
 from core.views_support import require as _require
 from core.views_support import run_service as _run_service
@@ -53,8 +54,6 @@ def _signed_report(version: ContractVersion | None):
     last = version.signatures.order_by("-signed_at", "-id").first()
     if last is None:
         return None, "", None
-    from contracts.views import trust_roots
-
     last.pdf.open("rb")
     try:
         content = last.pdf.read()

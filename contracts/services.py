@@ -712,7 +712,11 @@ def _identity(actor, password, pkcs12, pkcs12_password, now) -> tuple[pki.Signin
     if pkcs12 is not None:
         if not password or not actor.check_password(password):
             raise pki.WrongPassword(_("The password is wrong: enter the password you sign in with."))
-        return pki.load_pkcs12(pkcs12, pkcs12_password or "", expected_email=actor.email, at=now), True
+        identity = pki.load_pkcs12(pkcs12, pkcs12_password or "", expected_email=actor.email, at=now)
+        from contracts.trust import require_trusted
+
+        require_trusted(identity.certificate, identity.chain, at=now)
+        return identity, True
     if not password or not actor.check_password(password):
         raise pki.WrongPassword(_("The password is wrong: enter the password you sign in with."))
     key = SignerKey.objects.filter(user=actor, retired_at__isnull=True).first()

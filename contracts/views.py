@@ -7,7 +7,6 @@ service and turns its refusal into a message, keeping what was typed.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -40,6 +39,7 @@ from contracts.models import (
     SignerKey,
 )
 from contracts.signing import UnreadablePdf, validation_report
+from contracts.trust import trust_roots
 from core.exceptions import ActionRefused
 from core.views_support import require as _require
 from core.views_support import run_service as _run_service
@@ -57,18 +57,6 @@ def _contract(pk: int) -> Contract:
 
 def _url(contract: Contract, fragment: str = "") -> str:
     return reverse("contracts:contract_detail", args=[contract.pk]) + (f"#{fragment}" if fragment else "")
-
-
-def trust_roots() -> list:
-    """The internal CA's certificate, when it is published (CONTRACT_CA_CERT_FILE)."""
-    configured = getattr(settings, "CONTRACT_CA_CERT_FILE", None)
-    if not configured:
-        return []
-    try:
-        with open(configured, "rb") as handle:
-            return [pki.load_certificate(handle.read())]
-    except (OSError, ValueError):
-        return []
 
 
 def _report(pdf: bytes | None):

@@ -247,3 +247,6 @@ STANDSTILL_DAYS = 10
 CONTRACT_AMENDMENT_MAX_PERCENT = 25
 # The RFC 3161 time-stamp authority that stamps contract signatures; empty: the system's own (internal CA).
 CONTRACT_TSA_URL = env.CONTRACT_TSA_URL or ""
+# Roots trusted for contract signatures besides the contract CA: a signatory's own certificate must chain to
+# one of them (or to the contract CA), and the verifier trusts them (e.g. an external TSA's root).
+CONTRACT_TRUSTED_ROOTS = env.CONTRACT_TRUSTED_ROOTS

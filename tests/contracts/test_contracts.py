@@ -446,3 +446,52 @@ def test_signer_key_is_encrypted_under_the_users_password(award):
 def test_ca_init_refuses_to_overwrite_without_force():
     with pytest.raises(CommandError, match="already exists"):
         call_command("contracts_ca_init", stdout=StringIO())
+
+
+def _foreign_bundle(tmp_path, signatory) -> tuple[bytes, Path]:
+    """A PKCS#12 naming the signatory, from a certificate authority the system does not know (yet)."""
+    ca_pem_bytes, ca_key_pem = pki.create_ca("Foreign Trust Services Root", "Foreign Trust Services", 3650)
+    ca_cert = pki.load_certificate(ca_pem_bytes)
+    ca_key = pki.load_authority_key(ca_key_pem)
+    public_key, encrypted = pki.generate_signer_key("own key password")
+    certificate = pki.load_certificate(
+        pki.issue_signer_certificate(
+            ca_cert,
+            ca_key,
+            common_name="Own Certificate Holder",
+            email=signatory.email,
+            organisation="Contractor",
+            public_key=public_key,
+            valid_days=365,
+        )
+    )
+    private_key = pki.load_signer_key(encrypted, "own key password")
+    bundle = pkcs12.serialize_key_and_certificates(
+        b"own", private_key, certificate, [ca_cert], serialization.BestAvailableEncryption(b"p12 password")
+    )
+    root = tmp_path / "foreign-root.pem"
+    root.write_bytes(ca_pem_bytes)
+    return bundle, root
+
+
+def test_own_pkcs12_must_chain_to_a_trusted_root(awaiting, settings, tmp_path):
+    a = awaiting
+    bundle, root = _foreign_bundle(tmp_path, a.signatory)
+    settings.CONTRACT_TRUSTED_ROOTS = []
+    with pytest.raises(ActionRefused, match="does not lead to a certificate authority this system trusts"):
+        services.contract_sign(
+            actor=a.signatory, contract=a.contract, password=PASSWORD, pkcs12=bundle, pkcs12_password="p12 password"
+        )
+    assert not ContractSignature.objects.exists()
+    refused = AuditEvent.objects.get(action="contract.sign_refused")
+    assert refused.payload["reason"] == "UntrustedCertificate"
+    # Once the operator trusts that root, the same file signs, and the verifier reports it trusted.
+    settings.CONTRACT_TRUSTED_ROOTS = [str(root)]
+    signature = services.contract_sign(
+        actor=a.signatory, contract=a.contract, password=PASSWORD, pkcs12=bundle, pkcs12_password="p12 password"
+    )
+    from contracts.trust import trust_roots
+
+    report = validation_report(read(signature.pdf), trust_roots())
+    assert report.ok, report.problems
+    assert report[0].trusted and report[0].signer_email == a.signatory.email

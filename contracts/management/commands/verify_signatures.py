@@ -22,7 +22,8 @@ class Command(BaseCommand):
             default=[],
             metavar="CA.pem",
             help="A trusted root certificate (PEM or DER); may be repeated. "
-            "The contract CA's certificate (CONTRACT_CA_CERT_FILE) is trusted when it is configured.",
+            "The contract CA's certificate (CONTRACT_CA_CERT_FILE) and the roots in CONTRACT_TRUSTED_ROOTS are "
+            "trusted when they are configured.",
         )
 
     def handle(self, *args, file: Path, trust: list[Path], **options):
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         configured = getattr(settings, "CONTRACT_CA_CERT_FILE", None)
         if configured and Path(configured).is_file():
             trust = [Path(configured), *trust]
+        trust = [*trust, *(Path(p) for p in getattr(settings, "CONTRACT_TRUSTED_ROOTS", None) or [])]
         for path in trust:
             try:
                 roots.append(load_certificate(path.read_bytes()))
