@@ -34,6 +34,7 @@ from contracts.models import (
     ContractVersion,
     Frequency,
 )
+from contracts.notify import agency_approvers, both_parties, contract_notify
 from contracts.services import _decimal, _locked, _now, _party
 from core.exceptions import ActionRefused, require_perm
 
@@ -471,6 +472,8 @@ def amendment_submit(*, actor, amendment: ContractAmendment) -> ContractAmendmen
             obj=amendment,
             payload={"number": amendment.number, "from": source, "to": target},
         )
+        approvers = [user for user in agency_approvers(contract) if user.pk != amendment.drafted_by_id]
+        contract_notify("contract.amendment_submitted", contract, recipients=approvers, amendment=amendment)
     return amendment
 
 
@@ -493,6 +496,13 @@ def amendment_return(*, actor, amendment: ContractAmendment, reason: str) -> Con
             actor=actor,
             obj=amendment,
             payload={"number": amendment.number, "from": source, "to": target, "reason": reason},
+        )
+        contract_notify(
+            "contract.amendment_returned",
+            contract,
+            recipients=[amendment.drafted_by],
+            amendment=amendment,
+            reason=reason,
         )
     return amendment
 
@@ -668,6 +678,7 @@ def apply_amendment(*, actor, contract: Contract, amendment: ContractAmendment, 
             "kpis": [{"id": c["id"], "after": c["after"]} for c in terms["kpis"]],
         },
     )
+    contract_notify("contract.amendment_in_force", contract, recipients=both_parties(contract), amendment=amendment)
 
 
 __all__ = [

@@ -519,6 +519,9 @@ def contract_complete(*, actor, contract: Contract) -> Contract:
             obj=contract,
             payload={"from": source, "to": target, "end_date": contract.end_date.isoformat()},
         )
+        from contracts.notify import both_parties, contract_notify
+
+        contract_notify("contract.completed", contract, recipients=both_parties(contract))
     return contract
 
 
@@ -562,6 +565,9 @@ def contract_terminate(*, actor, contract: Contract, reason: str) -> Contract:
             obj=contract,
             payload={"from": source, "to": target, "reason": reason},
         )
+        from contracts.notify import both_parties, contract_notify
+
+        contract_notify("contract.terminated", contract, recipients=both_parties(contract), reason=reason)
         # An amendment under way dies with the contract.
         from contracts.models import OPEN_AMENDMENT_STATES
 
@@ -838,6 +844,15 @@ def contract_sign(
             "size": len(signed_pdf),
         },
     )
+    from contracts.notify import both_parties, contract_notify
+
+    if party == SignatureParty.VENDOR:
+        contract_notify(
+            "contract.amendment_countersign" if version.amendment_id else "contract.countersign",
+            contract,
+            recipients=tender_services.tender_officers(contract.tender),
+            amendment=version.amendment,
+        )
     if signed | {party} == set(SIGNING_ORDER) and version.amendment_id:
         from contracts.amendments import apply_amendment
 
@@ -851,6 +866,7 @@ def contract_sign(
             obj=contract,
             payload={"from": source, "to": target, "version": version.number, "sha256": digest},
         )
+        contract_notify("contract.in_force", contract, recipients=both_parties(contract))
         # Both parties signed: the tender's process ends in a contract.
         from procurement.models import Tender
         from procurement.models.tenders import TenderStatus

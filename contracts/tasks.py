@@ -153,6 +153,14 @@ def render_contract_pdf(version_id: int) -> str:
                 obj=version.contract,
                 payload={"version": version.number, "file": version.pdf.name, "sha256": digest, "size": len(content)},
             )
+            from contracts.notify import contract_notify, contractor_signatories
+
+            contract_notify(
+                "contract.amendment_ready_to_sign" if version.amendment_id else "contract.ready_to_sign",
+                version.contract,
+                recipients=contractor_signatories(version.contract),
+                amendment=version.amendment,
+            )
     except Exception as error:  # noqa: BLE001 - nothing may reach the caller; the error is kept on the version
         logger.exception("The PDF of contract version %s could not be rendered", version.pk)
         ContractVersion.objects.filter(pk=version.pk).update(

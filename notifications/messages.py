@@ -62,6 +62,10 @@ def render_message(kind: str, tender, context: dict) -> tuple[str, str]:
     params = _Params(tender=label, **{k: v for k, v in context.items() if isinstance(v, str | int)})
     if kind == "award.result":
         return _award_result(params)
+    if kind.startswith("contract."):
+        found = _contract_messages(kind, params)
+        if found is not None:
+            return found
     messages = {
         "tender.submitted": (
             _("Tender %(tender)s awaits your approval") % params,
@@ -298,3 +302,75 @@ def render_message(kind: str, tender, context: dict) -> tuple[str, str]:
         ),
     }
     return messages.get(kind, (kind, label))
+
+
+def _contract_messages(kind: str, params: _Params) -> tuple[str, str] | None:
+    """The contract's notifications (``contracts.notify``)."""
+    messages = {
+        "contract.ready_to_sign": (
+            _("Contract %(contract)s awaits your signature") % params,
+            _(
+                "The contract %(contract)s for %(tender)s is frozen and its PDF is ready. As the contractor's "
+                "authorised signatory, read it and sign it with your password; the agency countersigns after you."
+            )
+            % params,
+        ),
+        "contract.countersign": (
+            _("Contract %(contract)s was signed by the contractor") % params,
+            _(
+                "The contractor signed the contract %(contract)s for %(tender)s. An officer of the agency "
+                "countersigns it."
+            )
+            % params,
+        ),
+        "contract.in_force": (
+            _("Contract %(contract)s is in force") % params,
+            _("Both parties signed the contract %(contract)s for %(tender)s: it is in force.") % params,
+        ),
+        "contract.completed": (
+            _("Contract %(contract)s is completed") % params,
+            _("The contract %(contract)s for %(tender)s was marked completed.") % params,
+        ),
+        "contract.terminated": (
+            _("Contract %(contract)s was terminated") % params,
+            _("The contract %(contract)s for %(tender)s was terminated. Reason: %(reason)s") % params,
+        ),
+        "contract.amendment_submitted": (
+            _("Amendment %(amendment)s to contract %(contract)s awaits your approval") % params,
+            _(
+                "An officer drafted amendment %(amendment)s to the contract %(contract)s and sent it for approval. "
+                "An approver who did not draft it approves it or sends it back."
+            )
+            % params,
+        ),
+        "contract.amendment_returned": (
+            _("Amendment %(amendment)s to contract %(contract)s was sent back") % params,
+            _("The approver sent amendment %(amendment)s to the contract %(contract)s back to you. Reason: %(reason)s")
+            % params,
+        ),
+        "contract.amendment_ready_to_sign": (
+            _("Amendment %(amendment)s to contract %(contract)s awaits your signature") % params,
+            _(
+                "Amendment %(amendment)s to the contract %(contract)s was approved and its PDF is ready. As the "
+                "contractor's authorised signatory, read it and sign it; the agency countersigns after you."
+            )
+            % params,
+        ),
+        "contract.amendment_countersign": (
+            _("Amendment %(amendment)s to contract %(contract)s was signed by the contractor") % params,
+            _(
+                "The contractor signed amendment %(amendment)s to the contract %(contract)s. An officer of the "
+                "agency countersigns it."
+            )
+            % params,
+        ),
+        "contract.amendment_in_force": (
+            _("Amendment %(amendment)s to contract %(contract)s is in force") % params,
+            _(
+                "Both parties signed amendment %(amendment)s to the contract %(contract)s: the contract's terms now "
+                "include it."
+            )
+            % params,
+        ),
+    }
+    return messages.get(kind)

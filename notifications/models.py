@@ -136,13 +136,28 @@ class Notification(models.Model):
                 continue
         return ""
 
+    def _contract_link(self) -> str:
+        """The contract's page (or its amendment's) for the contract's notifications."""
+        from django.urls import NoReverseMatch, reverse
+
+        if not self.kind.startswith("contract.") or not self.context.get("contract_id"):
+            return ""
+        try:
+            if self.context.get("amendment"):
+                return reverse(
+                    "contracts:amendment_detail", args=[self.context["contract_id"], self.context["amendment"]]
+                )
+            return reverse("contracts:contract_detail", args=[self.context["contract_id"]])
+        except NoReverseMatch:
+            return ""
+
     @property
     def link(self) -> str:
         """The page about the bid, the opening, the evaluation or the award for those notifications; otherwise
         the tender's internal page for its staff and its public page for everyone else (vendors)."""
         if self.tender is None:
             return self._vendor_link()
-        special = self._sealed_bids_link() or self._evaluation_link()
+        special = self._contract_link() or self._sealed_bids_link() or self._evaluation_link()
         if special:
             return special
         if self.recipient.has_perm("procurement.view_tender_internals", self.tender):

@@ -336,3 +336,28 @@ def test_earlier_amendments_in_force_are_named_in_the_next_ones_pdf(active, djan
     assert version.terms["contract_sha256"] == a.contract_sha256
     assert version.terms["earlier_amendments"] == [{"number": 1, "sha256": first_signed.sha256}]
     assert version.terms["value"] is None and version.terms["end_date"]["after"] == "2054-06-30"
+
+
+def test_the_people_concerned_are_told_at_each_step(active, django_capture_on_commit_callbacks):
+    from notifications.models import Notification
+
+    a = active
+    # The contract itself: the signatory was told it awaited them, the officers that the contractor had signed,
+    # both parties that it is in force.
+    assert Notification.objects.filter(kind="contract.ready_to_sign", recipient=a.signatory).exists()
+    assert Notification.objects.filter(kind="contract.countersign", recipient=a.officer).exists()
+    in_force = Notification.objects.filter(kind="contract.in_force")
+    assert {a.signatory, a.officer} <= {n.recipient for n in in_force}
+    amendment = amendments.amendment_create(actor=a.officer, contract=a.contract, reason=REASON, new_value="1300000")
+    amendments.amendment_submit(actor=a.officer, amendment=amendment)
+    (asked,) = Notification.objects.filter(kind="contract.amendment_submitted")
+    assert asked.recipient == a.approver
+    assert asked.link.endswith(f"/contracts/{a.contract.pk}/amendments/1/")
+    assert "Amendment 1 to contract" in asked.subject
+    with django_capture_on_commit_callbacks(execute=True):
+        amendments.amendment_approve(actor=a.approver, amendment=amendment)
+    ready = Notification.objects.get(kind="contract.amendment_ready_to_sign")
+    assert ready.recipient == a.signatory and ready.link == asked.link
+    _sign_both(a)
+    told = {n.recipient for n in Notification.objects.filter(kind="contract.amendment_in_force")}
+    assert {a.signatory, a.officer} <= told
