@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from audit.services import audit_event_append
 from contracts.models import (
@@ -464,7 +465,9 @@ def amendment_submit(*, actor, amendment: ContractAmendment) -> ContractAmendmen
         problems = amendment_problems(contract, amendment) if amendment.status == AmendmentStatus.DRAFT else []
         if problems:
             raise ActionRefused(" ".join(problems))
-        source, target = _amend_transition(amendment, amendment.submit, _("submitted"), now=_now())
+        source, target = _amend_transition(
+            amendment, amendment.submit, pgettext("amendment action", "submitted"), now=_now()
+        )
         amendment.save()
         audit_event_append(
             action="contract.amendment_submitted",
@@ -489,7 +492,9 @@ def amendment_return(*, actor, amendment: ContractAmendment, reason: str) -> Con
         require_perm(actor, "contracts.approve_amendment", contract)
         _require_other_approver(actor, amendment)
         reason = _clean_reason(reason)
-        source, target = _amend_transition(amendment, amendment.send_back, _("returned"), reason=reason)
+        source, target = _amend_transition(
+            amendment, amendment.send_back, pgettext("amendment action", "returned"), reason=reason
+        )
         amendment.save()
         audit_event_append(
             action="contract.amendment_returned",
@@ -581,7 +586,9 @@ def amendment_approve(*, actor, amendment: ContractAmendment) -> ContractVersion
             if problems:
                 raise ActionRefused(" ".join(problems))
         now = _now()
-        source, target = _amend_transition(amendment, amendment.approve, _("approved"), by=actor, now=now)
+        source, target = _amend_transition(
+            amendment, amendment.approve, pgettext("amendment action", "approved"), by=actor, now=now
+        )
         amendment.save()
         number = (contract.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
         version = ContractVersion.objects.create(
@@ -627,7 +634,9 @@ def amendment_withdraw(*, actor, amendment: ContractAmendment) -> ContractAmendm
         version = ContractVersion.objects.filter(amendment=amendment).first()
         if version is not None and version.signatures.exists():
             raise ActionRefused(_("A party has already signed this amendment: it can no longer be withdrawn."))
-        source, target = _amend_transition(amendment, amendment.withdraw, _("withdrawn"), now=_now())
+        source, target = _amend_transition(
+            amendment, amendment.withdraw, pgettext("amendment action", "withdrawn"), now=_now()
+        )
         amendment.save()
         audit_event_append(
             action="contract.amendment_withdrawn",
@@ -642,7 +651,9 @@ def apply_amendment(*, actor, contract: Contract, amendment: ContractAmendment, 
     """Bring a signed amendment into force, inside the signing transaction: the contract's value, end date,
     milestones and indicators become what it states."""
     terms = resulting_terms(contract, amendment)
-    _amend_transition(amendment, amendment.bring_into_force, _("brought into force"), now=now)
+    _amend_transition(
+        amendment, amendment.bring_into_force, pgettext("amendment action", "brought into force"), now=now
+    )
     amendment.save()
     before = {"value": str(contract.value), "end_date": contract.end_date.isoformat() if contract.end_date else None}
     contract.value = terms["value"]["after"]
