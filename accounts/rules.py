@@ -375,3 +375,8 @@ rules.add_perm("contracts.terminate_contract", approves_end_of_contract)
 # who drafted it: the service checks that), and the parties sign with the contract's own signing rules.
 rules.add_perm("contracts.amend_contract", is_contract_officer & ~is_vendor_user)
 rules.add_perm("contracts.approve_amendment", is_approver & approves_for_contract & ~is_vendor_user)
+
+# Monitoring a contract in force: the contractor's people report progress and submit KPI measurements; the
+# agency's officers decide on reports, confirm measurements and record payments.
+rules.add_perm("contracts.report_progress", is_vendor_user & works_for_contractor)
+rules.add_perm("contracts.monitor_contract", is_contract_officer & ~is_vendor_user)

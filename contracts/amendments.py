@@ -34,6 +34,7 @@ from contracts.models import (
     ContractStatus,
     ContractVersion,
     Frequency,
+    MilestoneStatus,
 )
 from contracts.notify import agency_approvers, both_parties, contract_notify
 from contracts.services import _decimal, _locked, _now, _party
@@ -190,6 +191,11 @@ def amendment_problems(contract: Contract, amendment: ContractAmendment) -> list
                 )
                 % {"moved": moved.quantize(Decimal("0.01")), "original": original, "limit": limit}
             )
+    from contracts.monitoring import paid_total
+
+    paid = paid_total(contract)
+    if value < paid:
+        problems.append(_("The value cannot fall below what has already been paid (%(paid)s).") % {"paid": paid})
     if contract.start_date and end_date and end_date <= contract.start_date:
         problems.append(_("The end date must come after the start date (%(start)s).") % {"start": contract.start_date})
     total = sum((Decimal(m["payment_amount"]) for m in terms["schedule"]), Decimal("0"))
@@ -366,6 +372,10 @@ def amendment_change_milestone(
             existing = contract.milestones.filter(pk=milestone_id).first()
             if existing is None:
                 raise ValidationError({"milestone": _("Choose a milestone of this contract.")})
+            if existing.status in (MilestoneStatus.ACCEPTED, MilestoneStatus.PAID):
+                raise ValidationError(
+                    {"milestone": _("This milestone is already accepted or paid: an amendment cannot change it.")}
+                )
         if due_date is None:
             raise ValidationError({"due_date": _("Enter the due date.")})
         amount = _decimal(payment_amount, "payment_amount")

@@ -7,6 +7,7 @@ vendor's authorised signatory and countersigned by an officer of the agency (PAd
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -103,6 +104,7 @@ class Contract(ProtectedStateMixin, models.Model):
     #: Risk category (OCDS PPP ``riskCategory`` code) → ``RiskBearer`` value.
     risk_allocation = models.JSONField(_("risk allocation"), default=dict, blank=True)
     penalty_rate = models.DecimalField(
+        # xgettext:no-python-format
         _("penalty rate (% of the value per day of delay)"),
         max_digits=6,
         decimal_places=3,
@@ -110,6 +112,7 @@ class Contract(ProtectedStateMixin, models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     penalty_cap = models.DecimalField(
+        # xgettext:no-python-format
         _("penalty cap (% of the value)"),
         max_digits=5,
         decimal_places=2,
@@ -192,6 +195,9 @@ class ContractKpi(models.Model):
     target = models.DecimalField(_("target"), max_digits=14, decimal_places=3)
     unit = models.CharField(_("unit"), max_length=40)
     frequency = models.CharField(_("measured"), max_length=20, choices=Frequency.choices, default=Frequency.QUARTERLY)
+    higher_is_better = models.BooleanField(
+        _("higher is better"), default=True, help_text=_("Unticked: the target is a maximum (e.g. response time).")
+    )
     #: The amendment that added or last changed this indicator (``None``: as first signed).
     amendment = models.ForeignKey(
         "ContractAmendment",
@@ -214,7 +220,17 @@ class ContractKpi(models.Model):
         return self.contract.audit_scope()
 
 
-class ContractMilestone(models.Model):
+class MilestoneStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    SUBMITTED = "submitted", _("Submitted")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    PAID = "paid", _("Paid")
+
+
+class ContractMilestone(ProtectedStateMixin, models.Model):
+    """A milestone of the schedule: ``planned → submitted → accepted | rejected → submitted … → paid``."""
+
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="milestones")
     order = models.PositiveSmallIntegerField(_("order"), default=1)
     title_en = models.CharField(_("milestone (English)"), max_length=255)
@@ -230,17 +246,44 @@ class ContractMilestone(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    status = FSMField(
+        _("status"), max_length=12, choices=MilestoneStatus.choices, default=MilestoneStatus.PLANNED, protected=True
+    )
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    accepted_on = models.DateField(_("accepted on"), null=True, blank=True)
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    #: The first day the scheduler found it past its due date and not accepted (``None``: not overdue).
+    overdue_since = models.DateField(_("overdue since"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("milestone")
         verbose_name_plural = _("milestones")
         ordering = ["contract", "order", "due_date", "id"]
+        indexes = [models.Index(fields=["status", "due_date"], name="milestone_status_due")]
 
     def __str__(self) -> str:
         return self.title_en
 
     def audit_scope(self) -> dict:
         return self.contract.audit_scope()
+
+    @transition(
+        field=status, source=[MilestoneStatus.PLANNED, MilestoneStatus.REJECTED], target=MilestoneStatus.SUBMITTED
+    )
+    def submit(self, *, now) -> None:
+        self.submitted_at = now
+
+    @transition(field=status, source=MilestoneStatus.SUBMITTED, target=MilestoneStatus.ACCEPTED)
+    def accept(self, *, on: datetime.date) -> None:
+        self.accepted_on = on
+
+    @transition(field=status, source=MilestoneStatus.SUBMITTED, target=MilestoneStatus.REJECTED)
+    def reject(self) -> None:
+        pass
+
+    @transition(field=status, source=MilestoneStatus.ACCEPTED, target=MilestoneStatus.PAID)
+    def pay(self, *, on: datetime.date) -> None:
+        self.paid_on = on
 
 
 class DocumentKind(models.TextChoices):
@@ -459,3 +502,195 @@ class ContractAmendment(ProtectedStateMixin, models.Model):
     )
     def withdraw(self, *, now) -> None:
         self.withdrawn_at = now
+
+
+# Monitoring ------------------------------------------------------------------------------------------------
+
+
+class ReportDecision(models.TextChoices):
+    PENDING = "pending", _("Awaiting the officer's decision")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ProgressReport(models.Model):
+    """The contractor's report on a milestone: what was done, how far, and the evidence (each file by SHA-256)."""
+
+    milestone = models.ForeignKey(ContractMilestone, on_delete=models.PROTECT, related_name="reports")
+    number = models.PositiveIntegerField(_("report"))
+    narrative = models.TextField(_("what was done"))
+    percent_complete = models.PositiveSmallIntegerField(
+        _("per cent complete"), validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(_("submitted"))
+    decision = models.CharField(
+        _("decision"), max_length=10, choices=ReportDecision.choices, default=ReportDecision.PENDING
+    )
+    decision_reason = models.TextField(_("reasons"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("progress report")
+        verbose_name_plural = _("progress reports")
+        ordering = ["milestone", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["milestone", "number"], name="progress_report_number_once"),
+            models.CheckConstraint(
+                condition=Q(percent_complete__gte=0) & Q(percent_complete__lte=100), name="progress_report_percent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.milestone} · {self.number}"
+
+    def audit_scope(self) -> dict:
+        return self.milestone.contract.audit_scope()
+
+
+def evidence_upload_to(instance, filename: str) -> str:
+    return f"contract-evidence/{uuid.uuid4().hex}"
+
+
+class ProgressEvidence(models.Model):
+    report = models.ForeignKey(ProgressReport, on_delete=models.PROTECT, related_name="evidence")
+    title = models.CharField(_("title"), max_length=255)
+    file = models.FileField(upload_to=evidence_upload_to, max_length=255)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+
+    class Meta:
+        verbose_name = _("evidence document")
+        verbose_name_plural = _("evidence documents")
+        ordering = ["report", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} · {self.sha256[:12]}"
+
+
+class MeasurementStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted by the contractor")
+    CONFIRMED = "confirmed", _("Confirmed")
+    REJECTED = "rejected", _("Rejected")
+
+
+class KpiMeasurement(models.Model):
+    """A KPI's value for one period, entered by the officer or submitted by the contractor and confirmed."""
+
+    kpi = models.ForeignKey(ContractKpi, on_delete=models.PROTECT, related_name="measurements")
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="measurements")
+    period_start = models.DateField(_("period from"))
+    period_end = models.DateField(_("period to"))
+    value = models.DecimalField(_("measured value"), max_digits=14, decimal_places=3)
+    status = models.CharField(_("status"), max_length=10, choices=MeasurementStatus.choices)
+    #: Whether it met its target (known once confirmed).
+    met = models.BooleanField(_("target met"), null=True, blank=True)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(_("entered"))
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    rejection_reason = models.TextField(_("reason for rejecting it"), blank=True)
+
+    class Meta:
+        verbose_name = _("KPI measurement")
+        verbose_name_plural = _("KPI measurements")
+        ordering = ["kpi", "period_start", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kpi", "period_start"], condition=~Q(status="rejected"), name="kpi_measurement_once_per_period"
+            ),
+            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="kpi_period_ordered"),
+        ]
+        indexes = [models.Index(fields=["contract", "period_start"], name="kpi_measurement_contract")]
+
+    def __str__(self) -> str:
+        return f"{self.kpi} · {self.period_start}"
+
+    def audit_scope(self) -> dict:
+        return self.contract.audit_scope()
+
+
+class PenaltyKind(models.TextChoices):
+    DELAY = "delay", _("Delay (liquidated damages)")
+    KPI = "kpi", _("Performance failure")
+
+
+class Penalty(models.Model):
+    """A penalty by the contract's rule, with its calculation; deducted from the payment that absorbed it."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="penalties")
+    kind = models.CharField(_("kind"), max_length=10, choices=PenaltyKind.choices)
+    milestone = models.ForeignKey(
+        ContractMilestone, null=True, blank=True, on_delete=models.PROTECT, related_name="penalties"
+    )
+    measurement = models.OneToOneField(
+        KpiMeasurement, null=True, blank=True, on_delete=models.PROTECT, related_name="penalty"
+    )
+    days = models.PositiveIntegerField(_("days of delay"), default=0)
+    amount = amount_field(_("amount"))
+    calculation = models.TextField(_("calculation"))
+    #: While a delay runs the scheduler updates its amount; final once the milestone is accepted.
+    final = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("penalty")
+        verbose_name_plural = _("penalties")
+        ordering = ["contract", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["milestone"], condition=Q(kind="delay"), name="penalty_one_delay_per_milestone"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="penalty_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.amount}"
+
+    def audit_scope(self) -> dict:
+        return self.contract.audit_scope()
+
+
+class Payment(models.Model):
+    """A payment for an accepted milestone: its amount less the penalties deducted from it.
+
+    The sum of a contract's payments never exceeds its current value: the service checks it under the
+    contract's row lock, and a database trigger refuses any row that would break it.
+    """
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="payments")
+    milestone = models.OneToOneField(ContractMilestone, on_delete=models.PROTECT, related_name="payment")
+    gross = amount_field(_("milestone payment"))
+    penalties_deducted = amount_field(_("penalties deducted"), default=0)
+    amount = amount_field(_("amount paid"))
+    calculation = models.TextField(_("calculation"))
+    paid_on = models.DateField(_("paid on"))
+    reference = models.CharField(_("payment reference"), max_length=80)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["contract", "paid_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount=models.F("gross") - models.F("penalties_deducted")), name="payment_net_of_penalties"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="payment_not_negative"),
+            models.UniqueConstraint(fields=["contract", "reference"], name="payment_reference_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} · {self.amount}"
+
+    def audit_scope(self) -> dict:
+        return self.contract.audit_scope()

@@ -489,6 +489,13 @@ def completion_problem(contract: Contract, *, now: datetime.datetime | None = No
         return _("The contract ends on %(date)s: it can be marked completed from that day.") % {
             "date": date_format(contract.end_date, "DATE_FORMAT")
         }
+    from contracts.models import MilestoneStatus
+
+    unpaid = contract.milestones.exclude(status=MilestoneStatus.PAID).count()
+    if unpaid:
+        return _("%(count)s milestone(s) of the contract are not paid yet: it is completed once every one is.") % {
+            "count": unpaid
+        }
     return ""
 
 

@@ -17,11 +17,11 @@ from django.core.management import call_command
 from django.db import transaction
 
 from accounts.models import User
-from contracts import amendments, services
+from contracts import amendments, monitoring, services
 from contracts.models import RISK_CATEGORIES, Contract, ContractStatus, ContractVersion
 from contracts.tasks import render_contract_pdf
 from core.demo_data import DEMO_PASSWORD
-from core.demo_evaluation import AWARDED, STAGES, _seed_stage
+from core.demo_evaluation import AWARDED, STAGES, _clock, _seed_stage
 from procurement.models import Recommendation, Tender
 from procurement.models.evaluation import RecommendationStatus
 
@@ -236,6 +236,28 @@ def _seed_active(*, officer, approver) -> int:
     return 1
 
 
+def _deliver(contract: Contract, *, contractor: User, officer: User) -> None:
+    """Its one milestone reported on, accepted and paid around its due date (the services' clock is moved
+    there, as the evaluation demo does)."""
+    milestone = contract.milestones.get()
+    moment = datetime.datetime.combine(milestone.due_date, datetime.time(9), tzinfo=datetime.UTC)
+    with _clock(moment - datetime.timedelta(days=4)):
+        report = monitoring.progress_report_submit(
+            actor=contractor,
+            milestone=milestone,
+            narrative="Free-air economisers installed in both halls; cooling load measured over two weeks at 31% "
+            "below the baseline. Commissioning report attached to the site file.",
+            percent_complete=100,
+        )
+    with _clock(moment - datetime.timedelta(days=2)):
+        monitoring.progress_report_decide(actor=officer, report=report, accept=True, reason="Commissioning verified.")
+    with _clock(moment + datetime.timedelta(days=12)):
+        paid_on = monitoring.local_date(moment + datetime.timedelta(days=12))
+        monitoring.payment_record(
+            actor=officer, milestone=milestone, paid_on=paid_on, reference=f"TRX-{contract.reference}-1"
+        )
+
+
 def _seed_other(spec: dict, *, programme, officer, approver, committee) -> int:
     tender = _tender(spec["title_en"])
     if tender is None:
@@ -254,6 +276,7 @@ def _seed_other(spec: dict, *, programme, officer, approver, committee) -> int:
         contract = _draft(contract, officer=officer, start=start, years=1, kpi=kpi, milestone=milestone)
         _freeze(contract, officer=officer)
         _sign(contract, winner, officer)
+        _deliver(contract, contractor=winner, officer=officer)
         services.contract_complete(actor=approver, contract=contract)
         return 1
     contract = _draft(contract, officer=officer, start=_next_year(), years=5, kpi=kpi, milestone=milestone)

@@ -364,6 +364,44 @@ def _contract_messages(kind: str, params: _Params) -> tuple[str, str] | None:
             )
             % params,
         ),
+        "contract.progress_reported": (
+            _("Progress report on contract %(contract)s") % params,
+            _(
+                "The contractor reported on the milestone “%(milestone)s” of the contract %(contract)s. Accept it or "
+                "reject it with your reasons."
+            )
+            % params,
+        ),
+        "contract.milestone_accepted": (
+            _("Milestone accepted on contract %(contract)s") % params,
+            _("The milestone “%(milestone)s” of the contract %(contract)s was accepted.") % params,
+        ),
+        "contract.milestone_rejected": (
+            _("Milestone rejected on contract %(contract)s") % params,
+            _(
+                "The milestone “%(milestone)s” of the contract %(contract)s was rejected. Reasons: %(reason)s. "
+                "Report on it again once it is put right."
+            )
+            % params,
+        ),
+        "contract.payment_recorded": (
+            _("Payment recorded on contract %(contract)s") % params,
+            _("A payment of %(amount)s for the milestone “%(milestone)s” of the contract %(contract)s was recorded.")
+            % params,
+        ),
+        "contract.kpi_submitted": (
+            _("KPI measurement to confirm on contract %(contract)s") % params,
+            _("The contractor submitted a measurement of “%(kpi)s” on the contract %(contract)s. Confirm or reject it.")
+            % params,
+        ),
+        "contract.milestone_overdue": (
+            _("Milestone overdue on contract %(contract)s") % params,
+            _(
+                "The milestone “%(milestone)s” of the contract %(contract)s was due on %(due)s and is not accepted: "
+                "it is overdue, and liquidated damages accrue by the contract's daily rate."
+            )
+            % params,
+        ),
         "contract.amendment_in_force": (
             _("Amendment %(amendment)s to contract %(contract)s is in force") % params,
             _(

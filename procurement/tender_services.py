@@ -521,9 +521,12 @@ def advance_deadlines(*, now: datetime.datetime | None = None) -> list[str]:
                 continue
             _close(tender, actor=None, now=now)
             closed.append(tender.reference)
+    from contracts.monitoring import mark_overdue
     from procurement.evaluation_services import finalise_awards
 
-    return closed + finalise_awards(now=now)
+    finalised = finalise_awards(now=now)
+    mark_overdue(now=now)
+    return closed + finalised
 
 
 # Clarifications ----------------------------------------------------------------------------------

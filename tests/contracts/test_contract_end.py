@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from accounts.roles import Role
 from audit.models import AuditEvent
 from contracts import services
-from contracts.models import Contract, ContractStatus
+from contracts.models import Contract, ContractMilestone, ContractStatus, MilestoneStatus
 from core.exceptions import ActionRefused
 from procurement.models.tenders import TenderStatus
 from tests.accounts.factories import UserFactory
@@ -50,10 +50,13 @@ def award():
     return award
 
 
-def in_force(award) -> Contract:
-    """A drafted contract put in force as if both parties had signed it (test_contracts.py signs for real)."""
+def in_force(award, *, paid: bool = True) -> Contract:
+    """A drafted contract put in force as if both parties had signed it (test_contracts.py signs for real),
+    its milestones paid (test_monitoring.py pays them for real) unless ``paid`` is false."""
     contract = drafted(award)
     Contract.objects.filter(pk=contract.pk).update(status=ContractStatus.ACTIVE, activated_at=timezone.now())
+    if paid:
+        ContractMilestone.objects.filter(contract=contract).update(status=MilestoneStatus.PAID)
     set_status(award.tender, TenderStatus.CONTRACTED)
     contract.refresh_from_db()
     return contract
@@ -309,3 +312,11 @@ def test_the_tender_page_offers_a_new_contract_once_the_last_one_is_terminated(c
     services.contract_terminate(actor=award.approver, contract=contract, reason=REASON)
     page = client.get(address).content.decode()
     assert button in page and contract.reference in page
+
+
+def test_completion_waits_for_every_milestone_to_be_paid(award):
+    contract = in_force(award, paid=False)
+    after_the_end = local_midnight(contract.end_date + datetime.timedelta(days=1))
+    with clock(after_the_end), pytest.raises(ActionRefused, match="not paid yet"):
+        services.contract_complete(actor=award.approver, contract=contract)
+    assert_unchanged(contract, ContractStatus.ACTIVE)
