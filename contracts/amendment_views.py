@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contracts import amendments as services
+from contracts import services as contract_services
 from contracts.amendment_forms import AmendmentForm, KpiChangeForm, MilestoneChangeForm, ReturnForm
 from contracts.models import AmendmentStatus, Contract, ContractAmendment, ContractStatus, ContractVersion, RenderStatus
 from contracts.signing import UnreadablePdf, validation_report
@@ -40,12 +41,6 @@ def _load(pk: int, number: int) -> tuple[Contract, ContractAmendment]:
 def _url(amendment: ContractAmendment, fragment: str = "") -> str:
     url = reverse("contracts:amendment_detail", args=[amendment.contract_id, amendment.number])
     return url + (f"#{fragment}" if fragment else "")
-
-
-def _may_sign(user, contract: Contract) -> bool:
-    return user.has_perm("contracts.sign_contract_for_vendor", contract) or user.has_perm(
-        "contracts.sign_contract_for_agency", contract
-    )
 
 
 def _signed_report(version: ContractVersion | None):
@@ -104,12 +99,19 @@ def _page(request, contract: Contract, amendment: ContractAmendment, *, status: 
         "can_sign": (
             amendment.status == AmendmentStatus.AWAITING_SIGNATURES
             and version is not None
-            and version.status == RenderStatus.RENDERED
-            and _may_sign(user, contract)
+            and getattr(contract_services.turn_to_sign(user, contract), "pk", None) == version.pk
         ),
         "drafter_sees_decision": amendment.status == AmendmentStatus.PENDING_APPROVAL
         and user.pk == amendment.drafted_by_id,
     }
+    # A refused form that the page no longer offers (the amendment moved on meanwhile): its errors become
+    # messages, so the refusal is still explained.
+    hidden = [name for name in ("form", "milestone_form", "kpi_form") if not can_edit and forms.get(name)]
+    hidden += ["return_form"] if not can_decide and forms.get("return_form") else []
+    for name in hidden:
+        for errors in forms[name].errors.values():
+            for error in errors:
+                messages.error(request, error)
     if can_edit:
         context["form"] = forms.get("form") or AmendmentForm(
             initial={

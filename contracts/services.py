@@ -760,6 +760,18 @@ def awaiting_signature(contract: Contract) -> ContractVersion | None:
     return None
 
 
+def turn_to_sign(user, contract: Contract) -> ContractVersion | None:
+    """The rendered version awaiting signatures that ``user`` may sign now (their party's turn, not yet signed
+    for their party), or ``None``."""
+    party = _party_of(user, contract)
+    version = awaiting_signature(contract) if party is not None else None
+    if version is None or version.status != RenderStatus.RENDERED or not version.pdf:
+        return None
+    signed = set(version.signatures.values_list("party", flat=True))
+    expected = next((p for p in SIGNING_ORDER if p not in signed), None)
+    return version if expected == party else None
+
+
 @_atomic_recording_refusals
 def contract_sign(
     *, actor, contract: Contract, password: str, pkcs12: bytes | None = None, pkcs12_password: str | None = None

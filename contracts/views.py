@@ -86,12 +86,10 @@ def _refused(request, call, success: str | None = None):
 
 def _amendment_to_sign(user, contract: Contract):
     """The approved amendment the user may sign now, if any."""
-    if contract.status != ContractStatus.ACTIVE or not _may_sign(user, contract):
+    if contract.status != ContractStatus.ACTIVE:
         return None
-    version = services.awaiting_signature(contract)
-    if version is None or version.status != RenderStatus.RENDERED:
-        return None
-    return version.amendment
+    version = services.turn_to_sign(user, contract)
+    return version.amendment if version is not None else None
 
 
 def _detail_context(request, contract: Contract, **forms) -> dict:
@@ -107,13 +105,7 @@ def _detail_context(request, contract: Contract, **forms) -> dict:
     is_draft = contract.status == ContractStatus.DRAFT
     can_change = is_draft and user.has_perm("contracts.change_contract", contract)
     can_sign = (
-        contract.status == ContractStatus.AWAITING_SIGNATURES
-        and latest is not None
-        and latest.status == RenderStatus.RENDERED
-        and (
-            user.has_perm("contracts.sign_contract_for_vendor", contract)
-            or user.has_perm("contracts.sign_contract_for_agency", contract)
-        )
+        contract.status == ContractStatus.AWAITING_SIGNATURES and services.turn_to_sign(user, contract) is not None
     )
     may_complete = can_proceed(contract.complete) and user.has_perm("contracts.complete_contract", contract)
     completion_problem = services.completion_problem(contract) if may_complete else ""
