@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contracts import amendment_views, views
+from contracts import amendment_views, monitoring_views, views
 
 app_name = "contracts"
 
@@ -21,3 +21,4 @@ urlpatterns = [
 ]
 
 urlpatterns += amendment_views.urlpatterns
+urlpatterns += monitoring_views.urlpatterns
