@@ -24,11 +24,13 @@ from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from contracts.performance import vendor_scores
 from core.exceptions import ActionRefused
 from core.i18n import is_arabic
 from core.pagination import keyset_page
@@ -460,6 +462,10 @@ def _workspace(request, tender: Tender, member: EvaluationMember, *, forms: dict
         "progress": evaluation_progress(tender, bids=bids, financial_opened=financial_opened),
         "tie_break": scoring.TIE_BREAK,
     }
+    # How each bidder performed on its earlier contracts (monitoring), for the committee's information.
+    track_records = vendor_scores({bid.vendor_id for bid in bids}, today=timezone.localdate())
+    for row in rows:
+        row["track_record"] = track_records.get(row["bid"].vendor_id)
     return _page(request, "procurement/evaluation/workspace.html", context)
 
 

@@ -244,6 +244,23 @@ def _actions(user, vendor: Vendor, debarment: Debarment | None) -> dict:
     }
 
 
+def _performance(vendor: Vendor, today) -> dict:
+    """The vendor's contracts with their monitoring scores, and its overall score (contracts/performance.py)."""
+    from contracts.models import Contract
+    from contracts.performance import MONITORED, contract_scores, vendor_scores
+
+    contracts = list(
+        Contract.objects.filter(vendor=vendor, status__in=MONITORED)
+        .select_related("tender")
+        .order_by("-activated_at", "-id")[:50]
+    )
+    scores = contract_scores(contracts, today=today)
+    return {
+        "overall": vendor_scores([vendor.pk], today=today).get(vendor.pk),
+        "contracts": [{"contract": c, "score": scores[c.pk]} for c in contracts],
+    }
+
+
 def _detail_page(request, vendor: Vendor, *, suspend_form=None, debar_form=None, status: int = 200):
     today = timezone.localdate()
     debarment = vendor.debarments.filter(lifted_at__isnull=True).select_related("decided_by").first()
@@ -262,6 +279,7 @@ def _detail_page(request, vendor: Vendor, *, suspend_form=None, debar_form=None,
             "missing_kinds": [DocumentKind(kind).label for kind in vendor.expired_mandatory_kinds(today)],
             "may_bid": vendor.may_bid(today),
             "members": vendor.memberships.select_related("user").order_by("joined_at", "id"),
+            "performance": _performance(vendor, today),
             "suspend_form": (suspend_form or SuspendForm(prefix="suspend")) if actions["suspend"] else None,
             "debar_form": (debar_form or DebarForm(prefix="debar", initial={"starts_on": today}))
             if actions["debar"]
