@@ -118,3 +118,82 @@ def programme_budget_chart(programme: Programme, phases: list[Phase], *, rtl: bo
         "bar_height": BAR_HEIGHT,
         "text_direction": "rtl" if rtl else "ltr",
     }
+
+
+def programme_contracts(programme: Programme, phases: list[Phase], *, today: datetime.date, rtl: bool) -> dict:
+    """Each phase's contracts (signed, in force or ended): their number and value, what was paid against the
+    phase's budget, milestones delivered against those due, late milestones and penalties. Four queries
+    whatever the number of contracts."""
+    from django.db.models import Count, F, Q, Sum
+
+    from contracts.models import Contract, ContractMilestone, Payment, Penalty
+    from contracts.performance import MONITORED
+
+    contracts = (
+        Contract.objects.filter(phase__in=phases, status__in=MONITORED)
+        .values("phase_id")
+        .annotate(count=Count("id"), value=Sum("value"))
+    )
+    milestones = (
+        ContractMilestone.objects.filter(contract__phase__in=phases, contract__status__in=MONITORED)
+        .values("contract__phase_id")
+        .annotate(
+            due=Count("id", filter=Q(due_date__lte=today)),
+            delivered=Count("id", filter=Q(accepted_on__isnull=False)),
+            late=Count(
+                "id",
+                filter=Q(accepted_on__isnull=True, due_date__lt=today)
+                | Q(accepted_on__isnull=False, accepted_on__gt=F("due_date")),
+            ),
+        )
+    )
+    paid = (
+        Payment.objects.filter(contract__phase__in=phases)
+        .values("contract__phase_id")
+        .annotate(total=Sum("amount"))
+    )
+    penalties = (
+        Penalty.objects.filter(contract__phase__in=phases)
+        .values("contract__phase_id")
+        .annotate(total=Sum("amount"))
+    )
+    by_phase = {row["phase_id"]: row for row in contracts}
+    milestone_rows = {row["contract__phase_id"]: row for row in milestones}
+    paid_by = {row["contract__phase_id"]: row["total"] for row in paid}
+    penalties_by = {row["contract__phase_id"]: row["total"] for row in penalties}
+    rows = []
+    for index, phase in enumerate(phases):
+        c = by_phase.get(phase.pk, {"count": 0, "value": Decimal("0")})
+        m = milestone_rows.get(phase.pk, {"due": 0, "delivered": 0, "late": 0})
+        spent = paid_by.get(phase.pk) or Decimal("0")
+        budget = phase.budget or Decimal("0")
+        share = float(spent / budget) if budget else 0.0
+        width = round(min(share, 1.0) * CHART_WIDTH, 1)
+        top = index * ROW_HEIGHT
+        rows.append(
+            {
+                "phase": phase,
+                "contracts": c["count"],
+                "value": c["value"] or Decimal("0"),
+                "paid": spent,
+                "spent_share": round(share * 100, 1),
+                "due": m["due"],
+                "delivered": m["delivered"],
+                "late": m["late"],
+                "penalties": penalties_by.get(phase.pk) or Decimal("0"),
+                "width": width,
+                "x": CHART_WIDTH - width if rtl else 0,
+                "y": top + LABEL_GAP,
+                "label_y": top + LABEL_GAP - 6,
+                "label_x": CHART_WIDTH if rtl else 0,
+                "label_anchor": _anchor(not rtl, rtl),
+            }
+        )
+    return {
+        "rows": rows,
+        "any": any(row["contracts"] for row in rows),
+        "width": CHART_WIDTH,
+        "height": max(len(phases), 1) * ROW_HEIGHT,
+        "bar_height": BAR_HEIGHT,
+        "text_direction": "rtl" if rtl else "ltr",
+    }

@@ -16,7 +16,7 @@ from procurement import services
 from procurement.filters import AgencyFilter, ProgrammeFilter
 from procurement.forms import AgencyForm, PhaseForm, ProgrammeForm
 from procurement.models import Agency, Phase, Programme
-from procurement.selectors import programme_budget_chart, programme_timeline
+from procurement.selectors import programme_budget_chart, programme_contracts, programme_timeline
 
 # Agencies -----------------------------------------------------------------------------------------
 
@@ -100,6 +100,7 @@ def programme_detail(request, pk: int):
             "steering_committee": programme.steering_committee.order_by("full_name"),
             "timeline": programme_timeline(programme, phases, today=today, rtl=rtl),
             "budget_chart": programme_budget_chart(programme, phases, rtl=rtl),
+            "contracts_chart": programme_contracts(programme, phases, today=today, rtl=rtl),
             "today": today,
             "can_change": request.user.has_perm("procurement.change_programme", programme),
             "can_add_phase": request.user.has_perm("procurement.add_phase", programme),
