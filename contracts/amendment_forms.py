@@ -43,8 +43,15 @@ class MilestoneChangeForm(forms.Form):
     )
     title_en = forms.CharField(label=_("Milestone (English)"), max_length=255, required=False)
     title_ar = forms.CharField(label=_("Milestone (Arabic)"), max_length=255, required=False)
-    due_date = forms.DateField(label=_("Due"), widget=DATE_WIDGET)
-    payment_amount = forms.DecimalField(label=_("Payment"), max_digits=18, decimal_places=2, min_value=0)
+    due_date = forms.DateField(label=_("Due"), widget=DATE_WIDGET, required=False)
+    payment_amount = forms.DecimalField(
+        label=_("Payment"), max_digits=18, decimal_places=2, min_value=0, required=False
+    )
+    waive = forms.BooleanField(
+        label=_("Waive this milestone"),
+        required=False,
+        help_text=_("Drops the chosen milestone from the schedule (its payment too) once the amendment is in force."),
+    )
 
     def __init__(self, *args, contract: Contract, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,10 +61,18 @@ class MilestoneChangeForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if data.get("waive"):
+            if not data.get("milestone"):
+                self.add_error("milestone", _("Choose the milestone to waive."))
+            return data
         if not data.get("milestone"):
             for name in ("title_en", "title_ar"):
                 if not data.get(name):
                     self.add_error(name, _("A new milestone needs its title in both languages."))
+        if data.get("due_date") is None and "due_date" not in self.errors:
+            self.add_error("due_date", _("Enter the due date."))
+        if data.get("payment_amount") is None and "payment_amount" not in self.errors:
+            self.add_error("payment_amount", _("Enter the payment (0 if none)."))
         return data
 
     def service_data(self) -> dict:

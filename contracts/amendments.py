@@ -138,7 +138,7 @@ def resulting_terms(contract: Contract, amendment: ContractAmendment) -> dict[st
             {
                 "id": change.get("id"),
                 "before": _milestone_dict(before) if before else None,
-                "after": {name: change[name] for name in MILESTONE_FIELDS},
+                "after": {name: change[name] for name in MILESTONE_FIELDS} | {"waived": bool(change.get("waive"))},
             }
         )
     kpi_changes = []
@@ -152,7 +152,11 @@ def resulting_terms(contract: Contract, amendment: ContractAmendment) -> dict[st
             }
         )
     changed = {c["id"]: c["after"] for c in milestone_changes if c["id"]}
-    schedule = [changed.get(pk, _milestone_dict(m)) for pk, m in milestones.items()]
+    schedule = [
+        changed.get(pk, _milestone_dict(m))
+        for pk, m in milestones.items()
+        if m.status != MilestoneStatus.WAIVED and not changed.get(pk, {}).get("waived")
+    ]
     schedule += [c["after"] for c in milestone_changes if not c["id"]]
     value = amendment.new_value if amendment.new_value is not None else contract.value
     end_date = amendment.new_end_date or contract.end_date
@@ -361,8 +365,10 @@ def amendment_change_milestone(
     title_ar="",
     due_date=None,
     payment_amount="0",
+    waive: bool = False,
 ) -> ContractAmendment:
-    """Add a milestone (``milestone_id`` None), or change an existing one's titles, due date and payment."""
+    """Add a milestone (``milestone_id`` None), change an existing one's titles, due date and payment, or waive
+    an existing one (``waive``: dropped from the schedule once the amendment is in force)."""
     with transaction.atomic():
         contract, amendment = _locked_amendment(amendment)
         require_perm(actor, "contracts.amend_contract", contract)
@@ -376,6 +382,12 @@ def amendment_change_milestone(
                 raise ValidationError(
                     {"milestone": _("This milestone is already accepted or paid: an amendment cannot change it.")}
                 )
+        if waive:
+            if existing is None:
+                raise ValidationError({"milestone": _("Choose the milestone to waive.")})
+            due_date = existing.due_date
+            payment_amount = existing.payment_amount
+            title_en, title_ar = existing.title_en, existing.title_ar
         if due_date is None:
             raise ValidationError({"due_date": _("Enter the due date.")})
         amount = _decimal(payment_amount, "payment_amount")
@@ -387,6 +399,7 @@ def amendment_change_milestone(
             "title_ar": _clean_text(title_ar or (existing.title_ar if existing else ""), "title_ar"),
             "due_date": due_date.isoformat(),
             "payment_amount": str(amount.quantize(Decimal("0.01"))),
+            "waive": bool(waive),
         }
         _store_change(amendment, "milestones", change)
         audit_event_append(
@@ -673,6 +686,13 @@ def apply_amendment(*, actor, contract: Contract, amendment: ContractAmendment, 
     for change in terms["milestones"]:
         fields = dict(change["after"], payment_amount=Decimal(change["after"]["payment_amount"]))
         fields["due_date"] = datetime.date.fromisoformat(fields["due_date"])
+        if fields.pop("waived", False):
+            ContractMilestone.objects.filter(
+                pk=change["id"],
+                contract=contract,
+                status__in=[MilestoneStatus.PLANNED, MilestoneStatus.SUBMITTED, MilestoneStatus.REJECTED],
+            ).update(amendment=amendment, status=MilestoneStatus.WAIVED, overdue_since=None)
+            continue
         if change["id"]:
             ContractMilestone.objects.filter(pk=change["id"], contract=contract).update(amendment=amendment, **fields)
         else:

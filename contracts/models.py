@@ -226,6 +226,7 @@ class MilestoneStatus(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
     REJECTED = "rejected", _("Rejected")
     PAID = "paid", _("Paid")
+    WAIVED = "waived", _("Waived by an amendment")
 
 
 class ContractMilestone(ProtectedStateMixin, models.Model):
@@ -280,6 +281,14 @@ class ContractMilestone(ProtectedStateMixin, models.Model):
     @transition(field=status, source=MilestoneStatus.SUBMITTED, target=MilestoneStatus.REJECTED)
     def reject(self) -> None:
         pass
+
+    @transition(
+        field=status,
+        source=[MilestoneStatus.PLANNED, MilestoneStatus.SUBMITTED, MilestoneStatus.REJECTED],
+        target=MilestoneStatus.WAIVED,
+    )
+    def waive(self) -> None:
+        """Dropped from the schedule by an amendment in force."""
 
     @transition(field=status, source=MilestoneStatus.ACCEPTED, target=MilestoneStatus.PAID)
     def pay(self, *, on: datetime.date) -> None:

@@ -491,11 +491,11 @@ def completion_problem(contract: Contract, *, now: datetime.datetime | None = No
         }
     from contracts.models import MilestoneStatus
 
-    unpaid = contract.milestones.exclude(status=MilestoneStatus.PAID).count()
+    unpaid = contract.milestones.exclude(status__in=[MilestoneStatus.PAID, MilestoneStatus.WAIVED]).count()
     if unpaid:
-        return _("%(count)s milestone(s) of the contract are not paid yet: it is completed once every one is.") % {
-            "count": unpaid
-        }
+        return _(
+            "%(count)s milestone(s) of the contract are neither paid nor waived yet: it is completed once every one is."
+        ) % {"count": unpaid}
     return ""
 
 

@@ -361,3 +361,29 @@ def test_the_people_concerned_are_told_at_each_step(active, django_capture_on_co
     _sign_both(a)
     told = {n.recipient for n in Notification.objects.filter(kind="contract.amendment_in_force")}
     assert {a.signatory, a.officer} <= told
+
+
+def test_an_amendment_in_force_waives_a_milestone_and_the_contract_can_then_complete(
+    active, django_capture_on_commit_callbacks
+):
+    from contracts.models import MilestoneStatus
+
+    a = active
+    milestone = a.contract.milestones.get()
+    amendment = amendments.amendment_create(actor=a.officer, contract=a.contract, reason=REASON)
+    with pytest.raises(ValidationError):
+        amendments.amendment_change_milestone(actor=a.officer, amendment=amendment, waive=True)
+    amendments.amendment_change_milestone(actor=a.officer, amendment=amendment, milestone_id=milestone.pk, waive=True)
+    amendment.refresh_from_db()
+    terms = amendments.resulting_terms(a.contract, amendment)
+    assert terms["milestones"][0]["after"]["waived"] is True and terms["schedule"] == []
+    amendments.amendment_submit(actor=a.officer, amendment=amendment)
+    with django_capture_on_commit_callbacks(execute=True):
+        version = amendments.amendment_approve(actor=a.approver, amendment=amendment)
+    version.refresh_from_db()
+    text = "\n".join(page.extract_text() for page in PdfReader(version.pdf.path).pages)
+    assert "Waived" in text
+    _sign_both(a)
+    milestone.refresh_from_db()
+    assert milestone.status == MilestoneStatus.WAIVED and milestone.amendment == amendment
+    assert services.completion_problem(a.contract, now=datetime.datetime(2053, 1, 2, tzinfo=datetime.UTC)) == ""
