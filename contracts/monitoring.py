@@ -122,6 +122,8 @@ def _delay_penalty(contract: Contract, milestone: ContractMilestone, *, until: d
         return None
     if existing is not None and existing.final:
         return existing
+    if existing is not None and not final:
+        days = max(days, existing.days)  # a scheduler run with an older clock never takes damages back
     calculation = penalties.delay_penalty(
         value=contract.value,
         rate_percent=contract.penalty_rate,

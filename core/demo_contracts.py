@@ -92,6 +92,23 @@ CONTRACT_STAGES = [
     },
     {
         "stage": AWARDED,
+        "contract": "monitored",
+        "phase": 2,
+        "title_en": "Managed network services for government buildings",
+        "title_ar": "خدمات الشبكات المُدارة للمباني الحكومية",
+        "category": "services",
+        "value": "10400000",
+        "days_ago": 85,
+        "bids": [
+            ("vendor6@demo.gov", "9800000.00", "Managed LAN/WAN for 40 buildings, 24/7 NOC", (85, 83, 81)),
+            ("vendor5@demo.gov", "10150000.00", "Managed network and security services", (77, 74, 72)),
+        ],
+        "not_responsive": {},
+        "outliers": {},
+        "consensus": {},
+    },
+    {
+        "stage": AWARDED,
         "contract": "completed",
         "phase": 1,
         "title_en": "Data centre cooling retrofit",
@@ -258,6 +275,76 @@ def _deliver(contract: Contract, *, contractor: User, officer: User) -> None:
         )
 
 
+def _at(day: datetime.date, hour: int = 9) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(hour), tzinfo=datetime.UTC)
+
+
+def _monitor(contract: Contract, *, contractor: User, officer: User) -> None:
+    """A contract well into its term, with a history (its dates back-dated for the demo): milestone 1 accepted
+    on time and paid; milestone 2 rejected, reported again, accepted late and paid less its damages; milestone
+    3 overdue with damages accruing; milestone 4 still ahead; quarterly KPI measurements, one a failure."""
+    first, second, third, _fourth = list(contract.milestones.order_by("order", "id"))
+    day = datetime.timedelta(days=1)
+    with _clock(_at(first.due_date - 5 * day)):
+        report = monitoring.progress_report_submit(
+            actor=contractor,
+            milestone=first,
+            narrative="Network operations centre staffed 24/7; 12 buildings migrated to the managed LAN.",
+            percent_complete=100,
+        )
+    with _clock(_at(first.due_date - 3 * day)):
+        monitoring.progress_report_decide(actor=officer, report=report, accept=True, reason="Migration verified.")
+    with _clock(_at(first.due_date + 10 * day)):
+        monitoring.payment_record(
+            actor=officer, milestone=first, paid_on=first.due_date + 10 * day, reference=f"TRX-{contract.reference}-1"
+        )
+    with _clock(_at(second.due_date - 6 * day)):
+        report = monitoring.progress_report_submit(
+            actor=contractor,
+            milestone=second,
+            narrative="WAN links to the remaining 28 buildings installed.",
+            percent_complete=90,
+        )
+    with _clock(_at(second.due_date - 4 * day)):
+        monitoring.progress_report_decide(
+            actor=officer,
+            report=report,
+            accept=False,
+            reason="Failover was not tested in six buildings; the acceptance test report must cover all 28.",
+        )
+    with _clock(_at(second.due_date + 8 * day)):
+        report = monitoring.progress_report_submit(
+            actor=contractor,
+            milestone=second,
+            narrative="Failover tested in all 28 buildings; the acceptance test report now covers every site.",
+            percent_complete=100,
+        )
+    with _clock(_at(second.due_date + 10 * day)):
+        monitoring.progress_report_decide(actor=officer, report=report, accept=True, reason="Complete now.")
+    with _clock(_at(second.due_date + 20 * day)):
+        monitoring.payment_record(
+            actor=officer, milestone=second, paid_on=second.due_date + 20 * day, reference=f"TRX-{contract.reference}-2"
+        )
+    kpi = contract.kpis.get()
+    quarter = contract.start_date
+    values = ["99.7", "99.6", "98.9", "99.8"]
+    for index, value in enumerate(values):
+        end = (quarter.replace(day=1) + datetime.timedelta(days=95)).replace(day=1) - day
+        with _clock(_at(end + 5 * day)):
+            if index < len(values) - 1:
+                monitoring.kpi_measurement_enter(
+                    actor=officer, kpi=kpi, period_start=quarter, period_end=end, value=value
+                )
+            else:
+                submitted = monitoring.kpi_measurement_enter(
+                    actor=contractor, kpi=kpi, period_start=quarter, period_end=end, value=value
+                )
+                monitoring.kpi_measurement_confirm(actor=officer, measurement=submitted)
+        quarter = end + day
+    monitoring.mark_overdue()
+    third.refresh_from_db()
+
+
 def _seed_other(spec: dict, *, programme, officer, approver, committee) -> int:
     tender = _tender(spec["title_en"])
     if tender is None:
@@ -269,6 +356,39 @@ def _seed_other(spec: dict, *, programme, officer, approver, committee) -> int:
     kpi = ("Service availability", "إتاحة الخدمة", "99.5", "%")
     milestone = ("Service in operation", "بدء تشغيل الخدمة", 90)
     contract = services.contract_create_from_award(actor=officer, tender=tender)
+    if spec["contract"] == "monitored":
+        today = datetime.date.today()
+        start = (today - datetime.timedelta(days=500)).replace(day=1)
+        contract = _draft(
+            contract,
+            officer=officer,
+            start=start,
+            years=4,
+            kpi=("Network availability", "إتاحة الشبكة", "99.5", "%"),
+            milestone=("Operations centre and first 12 buildings", "مركز العمليات وأول 12 مبنى", 120),
+        )
+        for title_en, title_ar, due in (
+            ("Remaining 28 buildings connected", "ربط المباني الـ28 المتبقية", start + datetime.timedelta(days=300)),
+            (
+                "Security operations integration",
+                "التكامل مع مركز العمليات الأمنية",
+                today - datetime.timedelta(days=40),
+            ),
+            ("Network refresh, year 3", "تحديث الشبكة في السنة الثالثة", today + datetime.timedelta(days=120)),
+        ):
+            services.contract_milestone_add(
+                actor=officer,
+                contract=contract,
+                title_en=title_en,
+                title_ar=title_ar,
+                due_date=due,
+                payment_amount=str((contract.value / 5).quantize(Decimal("0.01"))),
+            )
+        contract.refresh_from_db()
+        _freeze(contract, officer=officer)
+        _sign(contract, winner, officer)
+        _monitor(contract, contractor=winner, officer=officer)
+        return 1
     if spec["contract"] == "completed":
         # A short contract whose term has already run: signed, delivered, and marked completed by the approver.
         today = datetime.date.today()
@@ -301,6 +421,7 @@ def seed_demo_contracts(*, officer, programme=None, committee=None) -> int:
     for spec in CONTRACT_STAGES:
         with transaction.atomic():
             made += _seed_other(spec, programme=programme, officer=officer, approver=approver, committee=committee)
+    monitoring.mark_overdue()  # damages accrued to today
     return made
 
 
@@ -314,6 +435,14 @@ def _next_step(contract: Contract) -> str:
     pending = contract.amendments.filter(status="pending_approval").order_by("number").first()
     if pending is not None:
         return f"approver@demo.gov decides on amendment {pending.number}"
+    overdue = contract.milestones.filter(overdue_since__isnull=False).order_by("due_date").first()
+    if overdue is not None:
+        signatory = contract.vendor.memberships.filter(is_administrator=True).select_related("user").first()
+        who = signatory.user.email if signatory else "the contractor"
+        return (
+            f"“{overdue.title_en}” is overdue (damages accruing): {who} reports on it, officer@demo.gov decides; "
+            "its monitoring page shows payments, penalties and KPIs"
+        )
     return ""
 
 

@@ -116,6 +116,7 @@ def test_seed_demo_is_idempotent_and_leaves_a_verified_log(db):
     assert "Created" not in again.getvalue()
     assert_tenders_stand_at_each_stage_of_the_evaluation_and_the_award(out)
     assert_the_awarded_tender_has_a_contract_in_force(out)
+    assert_a_monitored_contract_has_a_history()
 
     assert before["Phase"] == len(PHASES)
     for email, *_ in ACCOUNTS:
@@ -285,3 +286,19 @@ def assert_the_awarded_tender_has_a_contract_in_force(out: StringIO) -> None:
     assert states == {s.value for s in ContractStatus}
     for other in Contract.objects.exclude(pk=contract.pk):
         assert other.reference in out.getvalue()
+
+
+def assert_a_monitored_contract_has_a_history() -> None:
+    """The demo's monitored contract: paid milestones (one after a rejection, less its damages), an overdue one
+    with damages accruing, and KPI measurements with a failure."""
+    from contracts.models import MilestoneStatus, PenaltyKind
+
+    contract = Contract.objects.get(title_en="Managed network services for government buildings")
+    statuses = list(contract.milestones.order_by("order", "id").values_list("status", flat=True))
+    assert statuses == [MilestoneStatus.PAID, MilestoneStatus.PAID, MilestoneStatus.PLANNED, MilestoneStatus.PLANNED]
+    second = contract.milestones.order_by("order", "id")[1]
+    assert [r.decision for r in second.reports.order_by("number")] == ["rejected", "accepted"]
+    assert second.payment.penalties_deducted > 0
+    assert contract.milestones.filter(overdue_since__isnull=False).count() == 1
+    assert contract.penalties.filter(kind=PenaltyKind.DELAY, final=False).exists()
+    assert contract.measurements.filter(met=False).count() == 1

@@ -345,3 +345,10 @@ def test_bad_reports_are_refused_and_nothing_is_kept(live):
     a.milestone.refresh_from_db()
     assert a.milestone.status == MilestoneStatus.PLANNED
     assert not a.milestone.reports.exists()
+
+
+def test_a_scheduler_run_with_an_older_clock_never_takes_damages_back(live):
+    monitoring.mark_overdue(now=at(DUE + datetime.timedelta(days=20)))
+    monitoring.mark_overdue(now=at(DUE + datetime.timedelta(days=5)))  # a late worker, say
+    penalty = Penalty.objects.get(kind=PenaltyKind.DELAY)
+    assert (penalty.days, penalty.amount) == (20, Decimal("12500.00"))
