@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 
 from core.money import amount_field, currency_field
@@ -222,7 +223,7 @@ class ContractKpi(models.Model):
 
 class MilestoneStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
-    SUBMITTED = "submitted", _("Submitted")
+    SUBMITTED = "submitted", pgettext_lazy("milestone status", "Submitted")
     ACCEPTED = "accepted", _("Accepted")
     REJECTED = "rejected", _("Rejected")
     PAID = "paid", _("Paid")
@@ -250,7 +251,7 @@ class ContractMilestone(ProtectedStateMixin, models.Model):
     status = FSMField(
         _("status"), max_length=12, choices=MilestoneStatus.choices, default=MilestoneStatus.PLANNED, protected=True
     )
-    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("time submitted"), null=True, blank=True)
     accepted_on = models.DateField(_("accepted on"), null=True, blank=True)
     paid_on = models.DateField(_("paid on"), null=True, blank=True)
     #: The first day the scheduler found it past its due date and not accepted (``None``: not overdue).
@@ -451,14 +452,14 @@ class ContractAmendment(ProtectedStateMixin, models.Model):
     )
     drafted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     drafted_at = models.DateTimeField(default=timezone.now)
-    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("time submitted"), null=True, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("time approved"), null=True, blank=True)
     return_reason = models.TextField(_("reason for returning it"), blank=True)
     in_force_at = models.DateTimeField(_("in force since"), null=True, blank=True)
-    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("time withdrawn"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("amendment")
@@ -532,7 +533,7 @@ class ProgressReport(models.Model):
         _("per cent complete"), validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    submitted_at = models.DateTimeField(_("submitted"))
+    submitted_at = models.DateTimeField(_("time submitted"))
     decision = models.CharField(
         _("decision"), max_length=10, choices=ReportDecision.choices, default=ReportDecision.PENDING
     )
@@ -604,7 +605,7 @@ class KpiMeasurement(models.Model):
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("time confirmed"), null=True, blank=True)
     rejection_reason = models.TextField(_("reason for rejecting it"), blank=True)
 
     class Meta:

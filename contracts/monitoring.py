@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django_fsm import TransitionNotAllowed
 
 from audit.services import audit_event_append
@@ -189,7 +190,7 @@ def progress_report_submit(
             except ValidationError as error:
                 raise ValidationError({"evidence": [f"{uploaded.name}: {m}" for m in error.messages]}) from None
         now = _now()
-        source, target = _move(milestone, milestone.submit, _("reported on"), now=now)
+        source, target = _move(milestone, milestone.submit, pgettext("milestone action", "reported on"), now=now)
         milestone.save()
         number = (milestone.reports.order_by("-number").values_list("number", flat=True).first() or 0) + 1
         report = ProgressReport.objects.create(
@@ -255,14 +256,14 @@ def progress_report_decide(*, actor, report: ProgressReport, accept: bool, reaso
         if accept:
             reason = (reason or "").strip()[:4000]
             today = local_date(now)
-            source, target = _move(milestone, milestone.accept, _("accepted"), on=today)
+            source, target = _move(milestone, milestone.accept, pgettext("milestone action", "accepted"), on=today)
             milestone.overdue_since = None
             milestone.save()
             penalty = _delay_penalty(contract, milestone, until=today, final=True)
             report.decision = ReportDecision.ACCEPTED
         else:
             reason = _reason(reason)
-            source, target = _move(milestone, milestone.reject, _("rejected"))
+            source, target = _move(milestone, milestone.reject, pgettext("milestone action", "rejected"))
             milestone.save()
             report.decision = ReportDecision.REJECTED
         report.decision_reason = reason
@@ -352,7 +353,7 @@ def payment_record(*, actor, milestone: ContractMilestone, paid_on: datetime.dat
             recorded_by=actor,
             recorded_at=_now(),
         )
-        source, target = _move(milestone, milestone.pay, _("paid"), on=paid_on)
+        source, target = _move(milestone, milestone.pay, pgettext("milestone action", "paid"), on=paid_on)
         milestone.save()
         audit_event_append(
             action="contract.payment_recorded",
