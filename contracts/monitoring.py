@@ -101,21 +101,21 @@ def penalties_total(contract: Contract, *, excluding: Penalty | None = None) -> 
     rows = contract.penalties.all()
     if excluding is not None and excluding.pk:
         rows = rows.exclude(pk=excluding.pk)
-    return rows.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    return penalties.money(rows.aggregate(total=Sum("amount"))["total"] or 0)
 
 
 def outstanding_penalties(contract: Contract) -> Decimal:
     """Penalties charged and not yet deducted from a payment."""
     charged = penalties_total(contract)
     deducted = contract.payments.aggregate(total=Sum("penalties_deducted"))["total"] or Decimal("0")
-    return max(Decimal("0"), charged - deducted)
+    return penalties.money(max(Decimal("0"), charged - deducted))
 
 
 def paid_total(contract: Contract) -> Decimal:
-    return contract.payments.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    return penalties.money(contract.payments.aggregate(total=Sum("amount"))["total"] or 0)
 
 
-def _delay_penalty(contract: Contract, milestone: ContractMilestone, *, until: datetime.date, final: bool):
+def _delay_penalty(contract: Contract, milestone: ContractMilestone, *, until: datetime.date, final: bool, now=None):
     """Create or update the milestone's delay penalty for the days from its due date to ``until``."""
     days = penalties.days_late(milestone.due_date, until)
     existing = Penalty.objects.filter(kind=PenaltyKind.DELAY, milestone=milestone).first()
@@ -146,7 +146,7 @@ def _delay_penalty(contract: Contract, milestone: ContractMilestone, *, until: d
             amount=calculation.amount,
             calculation=text,
             final=final,
-            created_at=_now(),
+            created_at=now or _now(),
         )
     Penalty.objects.filter(pk=existing.pk).update(days=days, amount=calculation.amount, calculation=text, final=final)
     existing.refresh_from_db()
@@ -558,7 +558,7 @@ def mark_overdue(*, now: datetime.datetime | None = None) -> list[int]:
                 first_time = milestone.overdue_since is None
                 if first_time:
                     ContractMilestone.objects.filter(pk=milestone.pk).update(overdue_since=today)
-                penalty = _delay_penalty(contract, milestone, until=today, final=False)
+                penalty = _delay_penalty(contract, milestone, until=today, final=False, now=now)
                 if first_time:
                     newly.append(milestone.pk)
                     audit_event_append(

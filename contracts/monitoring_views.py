@@ -65,8 +65,13 @@ def _page(request, contract: Contract, *, status: int = 200, bound: tuple | None
     today = monitoring.local_date(monitoring._now())
     bound_kind, bound_id, bound_form = bound or (None, None, None)
 
+    placed = []
+
     def form_for(kind: str, pk: int, factory):
-        return bound_form if (bound_kind, bound_id) == (kind, pk) else factory(prefix=f"{kind}-{pk}")
+        if (bound_kind, bound_id) == (kind, pk):
+            placed.append(kind)
+            return bound_form
+        return factory(prefix=f"{kind}-{pk}")
 
     rows = []
     for milestone in milestones:
@@ -98,6 +103,11 @@ def _page(request, contract: Contract, *, status: int = 200, bound: tuple | None
                 if m.status == MeasurementStatus.SUBMITTED
             ]
         kpi_rows.append(row)
+    if bound_form is not None and not placed:
+        # Refused, and the page no longer offers that form (a double click, a stale tab): say why anyway.
+        for errors in bound_form.errors.values():
+            for error in errors:
+                messages.error(request, error)
     paid = monitoring.paid_total(contract)
     penalty_total = monitoring.penalties_total(contract)
     context = {
