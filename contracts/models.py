@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -693,7 +694,9 @@ class Payment(models.Model):
         ordering = ["contract", "paid_on", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(amount=models.F("gross") - models.F("penalties_deducted")), name="payment_net_of_penalties"
+                # Rounded to the cent: SQLite keeps decimals as binary floats (2.95 − 0.01 ≠ 2.94 there).
+                condition=Q(amount=Round(models.F("gross") - models.F("penalties_deducted"), 2)),
+                name="payment_net_of_penalties",
             ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="payment_not_negative"),
             models.UniqueConstraint(fields=["contract", "reference"], name="payment_reference_once"),

@@ -115,10 +115,9 @@ def png(name="site-photo.png"):
 
 
 def downloaded(response) -> bytes:
-    try:
-        return b"".join(response.streaming_content)
-    finally:
-        response.close()
+    # Read, not closed: closing a response sends request_finished, which closes the test's database
+    # connection (fatal on PostgreSQL); the file is closed when the response is collected.
+    return b"".join(response.streaming_content)
 
 
 def report_post(milestone, *, narrative=NARRATIVE, percent="100", evidence=()) -> dict:
@@ -372,7 +371,7 @@ def test_report_reject_report_again_accept_late_pay_and_measure_through_the_page
         assert (
             response["Content-Type"] == "image/png" and 'filename="site-photo.png"' in response["Content-Disposition"]
         )
-        response.close()
+        b"".join(response.streaming_content)
         assert client.get(url("evidence_download", contract.pk, 999999)).status_code == 404
     for stranger in (verified_vendor()[1], other_officer):
         client.force_login(stranger)
