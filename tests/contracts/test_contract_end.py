@@ -317,6 +317,6 @@ def test_the_tender_page_offers_a_new_contract_once_the_last_one_is_terminated(c
 def test_completion_waits_for_every_milestone_to_be_paid(award):
     contract = in_force(award, paid=False)
     after_the_end = local_midnight(contract.end_date + datetime.timedelta(days=1))
-    with clock(after_the_end), pytest.raises(ActionRefused, match="not paid yet"):
+    with clock(after_the_end), pytest.raises(ActionRefused, match="neither paid nor waived"):
         services.contract_complete(actor=award.approver, contract=contract)
     assert_unchanged(contract, ContractStatus.ACTIVE)
