@@ -76,7 +76,13 @@ def _page(request, contract: Contract, *, status: int = 200, bound: tuple | None
     rows = []
     for milestone in milestones:
         latest = milestone.reports.all()[0] if milestone.reports.all() else None
-        row = {"milestone": milestone, "latest": latest, "overdue": milestone.overdue_since is not None}
+        row = {
+            "milestone": milestone,
+            "latest": latest,
+            "overdue": milestone.overdue_since is not None,
+            # Its weight in the schedule: its payment's share of the contract's value.
+            "weight": round(float(milestone.payment_amount / contract.value) * 100, 1) if contract.value else None,
+        }
         if can_report and milestone.status in REPORTABLE:
             row["report_form"] = form_for("report", milestone.pk, ProgressReportForm)
         if can_monitor and latest is not None and latest.decision == ReportDecision.PENDING:
