@@ -158,7 +158,9 @@ class Contract(ProtectedStateMixin, models.Model):
         return f"{self.tender.reference}-C{self.pk}" if self.pk else "—"
 
     def audit_scope(self) -> dict:
-        return self.tender.audit_scope()
+        """The tender's scope, and the contract: its events (and those of its versions, amendments, milestones,
+        reports, payments …) form the contract's trail."""
+        return {**self.tender.audit_scope(), "contract_id": self.pk}
 
     @transition(field=status, source=ContractStatus.DRAFT, target=ContractStatus.AWAITING_SIGNATURES)
     def freeze(self, *, now) -> None:
