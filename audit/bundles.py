@@ -211,3 +211,52 @@ def verify_bundle(bundle, *, trusted: list[Ed25519PublicKey] | None = None) -> B
     _check_checkpoint(bundle, report, trusted)
     _check_documents(bundle, report)
     return report
+
+
+def trail_integrity(contract) -> dict:
+    """Whether the contract's trail verifies up to the nearest signed checkpoint: every link from its first
+    event to that checkpoint, and the checkpoint's signature with the system's key (no new checkpoint is
+    signed here; events after the latest checkpoint are reported as not yet covered)."""
+    bounds = AuditEvent.objects.filter(trail_filter(contract)).aggregate(first=Min("sequence"), last=Max("sequence"))
+    if bounds["first"] is None:
+        return {"ok": True, "checkpoint": None, "uncovered": 0, "problems": []}
+    checkpoint = AuditCheckpoint.objects.filter(sequence__gte=bounds["first"]).order_by("-sequence", "-id").first()
+    if checkpoint is None:
+        return {
+            "ok": True,
+            "checkpoint": None,
+            "uncovered": AuditEvent.objects.filter(trail_filter(contract)).count(),
+            "problems": [],
+        }
+    upto = checkpoint.sequence
+    events = [
+        {**row, "trail": row["sequence"] in trail}
+        for trail in [
+            set(
+                AuditEvent.objects.filter(trail_filter(contract), sequence__lte=upto).values_list("sequence", flat=True)
+            )
+        ]
+        for row in AuditEvent.objects.filter(sequence__gte=bounds["first"], sequence__lte=upto)
+        .order_by("sequence")
+        .values("sequence", "canonical", "prev_hash", "hash")
+        .iterator(chunk_size=2000)
+    ]
+    bundle = {
+        "format": FORMAT,
+        "contract": {"id": contract.pk, "tender_id": contract.tender_id},
+        "events": events,
+        "checkpoint": {
+            "sequence": checkpoint.sequence,
+            "head_hash": checkpoint.head_hash,
+            "signed_text": checkpoint.signed_text,
+            "signature": checkpoint.signature,
+            "key_id": checkpoint.key_id,
+            "public_key_pem": public_key_pem(load_signing_key().public_key()),
+        },
+        "documents": [],
+    }
+    report = BundleReport()
+    _check_events(bundle, report)
+    _check_checkpoint(bundle, report, [load_signing_key().public_key()])
+    uncovered = AuditEvent.objects.filter(trail_filter(contract), sequence__gt=upto).count()
+    return {"ok": report.ok, "checkpoint": checkpoint, "uncovered": uncovered, "problems": report.problems}

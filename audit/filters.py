@@ -27,3 +27,43 @@ class AuditEventFilter(django_filters.FilterSet):
     class Meta:
         model = AuditEvent
         fields = ["action", "actor", "object_type", "programme_id", "since", "until"]
+
+
+TRAIL_KINDS = [
+    ("tender.", _("Tender preparation, approval and publication")),
+    ("clarification.", _("Clarifications")),
+    ("addendum.", _("Addenda")),
+    ("bid.", _("Bids and receipts")),
+    ("opening.", _("Opening")),
+    ("evaluation.", _("Evaluation: committee, declarations, scores")),
+    ("award.", _("Recommendation and award")),
+    ("complaint.", _("Complaints")),
+    ("contract.amendment", _("Amendments")),
+    ("contract.", _("Contract, signatures, monitoring")),
+    ("audit.", _("Auditors' access")),
+]
+
+
+class TrailFilter(django_filters.FilterSet):
+    """The filters of a contract's trail: by kind of event, actor and date."""
+
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind of event"), field_name="action", lookup_expr="startswith", choices=TRAIL_KINDS
+    )
+    actor = django_filters.CharFilter(label=_("Actor e-mail"), field_name="actor_label", lookup_expr="iexact")
+    since = BoundedDateFilter(
+        label=_("From date"),
+        field_name="occurred_at",
+        lookup_expr="date__gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    until = BoundedDateFilter(
+        label=_("To date"),
+        field_name="occurred_at",
+        lookup_expr="date__lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = AuditEvent
+        fields = ["kind", "actor", "since", "until"]

@@ -8,4 +8,6 @@ urlpatterns = [
     path("events/", views.event_list, name="event_list"),
     path("events/<int:sequence>/", views.event_detail, name="event_detail"),
     path("contracts/<int:pk>/bundle.json", views.contract_bundle, name="contract_bundle"),
+    path("contracts/<int:pk>/trail/", views.contract_trail, name="contract_trail"),
+    path("contracts/<int:pk>/trail.<str:fmt>", views.contract_trail_export, name="contract_trail_export"),
 ]

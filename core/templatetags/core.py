@@ -34,3 +34,11 @@ _STATUS_LABELS = {
 def status_label(value: str) -> str:
     label = _STATUS_LABELS.get(str(value))
     return label() if label else str(value)
+
+
+@register.filter
+def pretty_json(value) -> str:
+    """A JSON value indented for reading (autoescaped by the template)."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)

@@ -164,3 +164,63 @@ def test_only_auditors_download_bundles_and_the_download_is_logged(client, signe
     assert verify_bundle(json.loads(response.content)).ok
     logged = AuditEvent.objects.get(action="audit.bundle_downloaded")
     assert logged.actor_id == auditor.pk and logged.contract_id == signed.pk
+
+
+def _trail_url(contract, suffix="trail/"):
+    with translation.override("en"):
+        from django.urls import reverse
+
+        return (
+            reverse("audit:contract_trail", args=[contract.pk])
+            if suffix == "trail/"
+            else reverse("audit:contract_trail_export", args=[contract.pk, suffix])
+        )
+
+
+def test_the_auditors_trail_shows_the_contracts_events_verifies_them_and_is_logged(
+    client, signed, django_assert_max_num_queries
+):
+    from audit.services import audit_checkpoint_create
+    from tests.html_checks import check_page
+
+    audit_checkpoint_create()
+    auditor = UserFactory(roles=[Role.AUDITOR])
+    client.force_login(auditor)
+    url = _trail_url(signed)
+    with django_assert_max_num_queries(30):
+        response = client.get(url)
+    html = response.content.decode()
+    page = check_page(response.content)
+    assert response.status_code == 200
+    assert page.main_count == 1 and not page.unlabelled_controls and not page.duplicate_ids
+    for action in ("contract.created", "contract.frozen", "contract.signed", "contract.activated"):
+        assert action in html
+    assert "Every link of this trail verifies" in html
+    assert AuditEvent.objects.filter(action="audit.trail_viewed", actor_id=auditor.pk).exists()
+    filtered = client.get(url, {"kind": "contract.", "actor": signed.created_by.email}).content.decode()
+    assert "contract.created" in filtered and "contract.signed\n" not in filtered
+    csv_text = b"".join(client.get(_trail_url(signed, "csv")).streaming_content).decode()
+    assert csv_text.startswith("sequence,time_utc,actor,action") and "contract.activated" in csv_text
+    exported = json.loads(b"".join(client.get(_trail_url(signed, "json")).streaming_content))
+    assert exported["contract"] == signed.reference and exported["events"]
+    assert AuditEvent.objects.filter(action="audit.trail_exported").count() == 2
+    for outsider in (signed.created_by, UserFactory(roles=[Role.VENDOR_USER])):
+        client.force_login(outsider)
+        assert client.get(url).status_code == 403
+        assert client.get(_trail_url(signed, "csv")).status_code == 403
+
+
+def test_the_trail_page_reports_a_tampered_event(client, signed):
+    from audit.services import audit_checkpoint_create
+
+    audit_checkpoint_create()
+    from tests.audit.helpers import tamper
+
+    event = AuditEvent.objects.filter(contract_id=signed.pk).order_by("sequence").first()
+    tamper(
+        "UPDATE audit_auditevent SET canonical = %s WHERE sequence = %s",
+        [event.canonical.replace('"action":"', '"action":"x'), event.sequence],
+    )
+    client.force_login(UserFactory(roles=[Role.AUDITOR]))
+    html = client.get(_trail_url(signed)).content.decode()
+    assert "does NOT verify" in html and f"Event #{event.sequence}" in html
