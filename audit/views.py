@@ -204,3 +204,18 @@ def contract_trail_export(request, pk: int, fmt: str):
     response["Content-Disposition"] = f'attachment; filename="{contract.reference}-trail.{fmt}"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+def red_flags(request):
+    """Computed red flags across all agencies, each with its explanation; opening the page is logged."""
+    from itertools import groupby
+
+    from audit.red_flags import red_flags as compute
+    from audit.services import audit_event_append
+
+    _require_auditor(request)
+    flags = compute()
+    audit_event_append(action="audit.red_flags_viewed", actor=request.user, payload={"flags": len(flags)})
+    groups = [(kind, list(items)) for kind, items in groupby(flags, key=lambda flag: flag.title)]
+    return render(request, "audit/red_flags.html", {"groups": groups, "count": len(flags)})

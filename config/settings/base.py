@@ -250,3 +250,10 @@ CONTRACT_TSA_URL = env.CONTRACT_TSA_URL or ""
 # Roots trusted for contract signatures besides the contract CA: a signatory's own certificate must chain to
 # one of them (or to the contract CA), and the verifier trusts them (e.g. an external TSA's root).
 CONTRACT_TRUSTED_ROOTS = env.CONTRACT_TRUSTED_ROOTS
+# Red flags for auditors: a bidding period shorter than this many days, this many addenda or more, a contract
+# amended by more than this percentage of its value as first signed, the same committee member and winner
+# together this many times or more.
+RED_FLAG_SHORT_BIDDING_DAYS = 30
+RED_FLAG_ADDENDA = 3
+RED_FLAG_AMENDMENT_PERCENT = 10
+RED_FLAG_PAIR_REPEATS = 2
