@@ -257,3 +257,6 @@ RED_FLAG_SHORT_BIDDING_DAYS = 30
 RED_FLAG_ADDENDA = 3
 RED_FLAG_AMENDMENT_PERCENT = 10
 RED_FLAG_PAIR_REPEATS = 2
+# Open data: the prefix of every contracting process's OCDS identifier (ocid = prefix + "-" + the tender's id).
+# Register a real prefix with the Open Contracting Partnership for production.
+OCDS_OCID_PREFIX = "ocds-ppp000"
