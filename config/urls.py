@@ -3,9 +3,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from core.views import set_language
+from procurement.ocds_views import urlpatterns as ocds_urlpatterns
 
 urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
+    *ocds_urlpatterns,
 ]
 
 urlpatterns += i18n_patterns(

@@ -105,3 +105,30 @@ def test_no_sealed_bid_data_before_the_opening_and_no_personal_data(export):
             assert "numberOfTenderers" not in release.get("tender", {})
             assert "awards" not in release and "bids" not in release
     assert not [email for email in export["emails"] if email in text]
+
+
+@pytest.mark.skipif(not SCHEMAS.is_dir(), reason=f"the OCDS schemas are not at {SCHEMAS}")
+def test_the_endpoints_serve_valid_release_pages_and_records(client, monkeypatch):
+    from django.utils import timezone
+
+    from procurement import ocds_views
+    from tests.contracts.test_contracts import final_award
+
+    awards = [final_award() for _ in range(2)]
+    Tender.objects.filter(pk__in=[a.tender.pk for a in awards]).update(published_at=timezone.now())
+    monkeypatch.setattr(ocds_views, "PAGE_SIZE", 1)
+    first = client.get("/ocds/releases.json")
+    assert first.status_code == 200 and first["Access-Control-Allow-Origin"] == "*"
+    page = first.json()
+    assert validate_package(page, SCHEMAS / "ppp-profile") == []
+    assert {r["ocid"] for r in page["releases"]} == {f"{settings.OCDS_OCID_PREFIX}-{awards[1].tender.pk}"}
+    following = client.get(page["links"]["next"]).json()
+    assert {r["ocid"] for r in following["releases"]} == {f"{settings.OCDS_OCID_PREFIX}-{awards[0].tender.pk}"}
+    assert "links" not in following
+    ocid = f"{settings.OCDS_OCID_PREFIX}-{awards[0].tender.pk}"
+    record = client.get(f"/ocds/records/{ocid}.json").json()["records"][0]
+    compiled = record["compiledRelease"]
+    assert compiled["tag"] == ["compiled"] and compiled["awards"][0]["status"] == "active"
+    assert validate_package({**page, "releases": [compiled]}, SCHEMAS / "ppp-profile") == []
+    assert client.get("/ocds/records/ocds-unknown-1.json").status_code == 404
+    assert client.get("/ocds/releases.json?before=x").status_code == 404
