@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -738,9 +739,16 @@ def _identity(actor, password, pkcs12, pkcs12_password, now) -> tuple[pki.Signin
     certificate = pki.load_certificate(key.certificate_pem.encode("ascii"))
     if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
         raise pki.CertificateNotValidAtTime(_("Your signing certificate has expired: create a new signing key."))
+    ca_cert = pki.load_certificate(_read(authority_paths()["ca_cert"]))
+    try:
+        certificate.verify_directly_issued_by(ca_cert)
+    except (ValueError, TypeError, InvalidSignature):
+        # The CA was replaced (contracts_ca_init --force) since this key was certified: it would sign, untrusted.
+        raise pki.CertificateError(
+            _("Your signing certificate comes from a certificate authority no longer in use: create a new signing key.")
+        ) from None
     private_key = pki.load_signer_key(key.encrypted_private_key_pem.encode("ascii"), password)
-    chain = (pki.load_certificate(_read(authority_paths()["ca_cert"])),)
-    return pki.SigningIdentity(private_key, certificate, chain), False
+    return pki.SigningIdentity(private_key, certificate, (ca_cert,)), False
 
 
 def awaiting_signature(contract: Contract) -> ContractVersion | None:

@@ -495,3 +495,18 @@ def test_own_pkcs12_must_chain_to_a_trusted_root(awaiting, settings, tmp_path):
     report = validation_report(read(signature.pdf), trust_roots())
     assert report.ok, report.problems
     assert report[0].trusted and report[0].signer_email == a.signatory.email
+
+
+def test_a_key_certified_by_a_replaced_ca_no_longer_signs(awaiting):
+    a = awaiting
+    call_command("contracts_ca_init", force=True, stdout=StringIO())  # a new CA: the old keys are not its own
+    try:
+        with pytest.raises(ActionRefused, match="no longer in use"):
+            services.contract_sign(actor=a.signatory, contract=a.contract, password=PASSWORD)
+        assert not ContractSignature.objects.exists()
+        services.signer_key_issue(user=a.signatory, password=PASSWORD)
+        signature = services.contract_sign(actor=a.signatory, contract=a.contract, password=PASSWORD)
+        assert validation_report(read(signature.pdf), [pki.load_certificate(ca_pem())]).ok
+    finally:
+        # The module's other tests share the CA directory: leave a CA in place (a fresh one is fine).
+        assert services.authority_paths()["ca_cert"].exists()
