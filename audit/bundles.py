@@ -25,19 +25,15 @@ from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from django.db.models import Max, Min, Q
+from django.db.models import Max, Min
 
 from audit.canonical import chain_hash
 from audit.keys import key_id, load_public_key_pem, load_signing_key, public_key_pem
 from audit.models import AuditCheckpoint, AuditEvent
 from audit.services import audit_checkpoint_create
+from audit.trail import core_filter as trail_filter
 
 FORMAT = "ppp-audit-proof/1"
-
-
-def trail_filter(contract) -> Q:
-    """The events of a contract's trail: the contract's own and its tender's (preparation to award)."""
-    return Q(contract_id=contract.pk) | Q(tender_id=contract.tender_id)
 
 
 def _documents(contract) -> list[dict]:
@@ -70,19 +66,7 @@ def build_bundle(contract) -> dict:
         AuditCheckpoint.objects.filter(sequence__gte=bounds["last"]).order_by("sequence", "id").first()
         or audit_checkpoint_create()
     )
-    trail = set(
-        AuditEvent.objects.filter(trail_filter(contract), sequence__lte=checkpoint.sequence).values_list(
-            "sequence", flat=True
-        )
-    )
-    events = [
-        {**row, "trail": row["sequence"] in trail}
-        for row in AuditEvent.objects.filter(sequence__gte=bounds["first"], sequence__lte=checkpoint.sequence)
-        .order_by("sequence")
-        .values("sequence", "canonical", "prev_hash", "hash")
-        .iterator(chunk_size=2000)
-    ]
-    public_key = load_signing_key().public_key()
+    events = _events_between(contract, bounds["first"], checkpoint.sequence)
     return {
         "format": FORMAT,
         "contract": {
@@ -92,14 +76,7 @@ def build_bundle(contract) -> dict:
             "tender_id": contract.tender_id,
         },
         "events": events,
-        "checkpoint": {
-            "sequence": checkpoint.sequence,
-            "head_hash": checkpoint.head_hash,
-            "signed_text": checkpoint.signed_text,
-            "signature": checkpoint.signature,
-            "key_id": checkpoint.key_id,
-            "public_key_pem": public_key_pem(public_key),
-        },
+        "checkpoint": _checkpoint_section(checkpoint),
         "documents": _documents(contract),
     }
 
@@ -213,6 +190,34 @@ def verify_bundle(bundle, *, trusted: list[Ed25519PublicKey] | None = None) -> B
     return report
 
 
+def _events_between(contract, first: int, last: int) -> list[dict]:
+    """Every event from ``first`` to ``last`` (the chain cannot be checked with gaps), those of the contract's
+    trail flagged."""
+    trail = set(
+        AuditEvent.objects.filter(trail_filter(contract), sequence__gte=first, sequence__lte=last).values_list(
+            "sequence", flat=True
+        )
+    )
+    return [
+        {**row, "trail": row["sequence"] in trail}
+        for row in AuditEvent.objects.filter(sequence__gte=first, sequence__lte=last)
+        .order_by("sequence")
+        .values("sequence", "canonical", "prev_hash", "hash")
+        .iterator(chunk_size=2000)
+    ]
+
+
+def _checkpoint_section(checkpoint: AuditCheckpoint) -> dict:
+    return {
+        "sequence": checkpoint.sequence,
+        "head_hash": checkpoint.head_hash,
+        "signed_text": checkpoint.signed_text,
+        "signature": checkpoint.signature,
+        "key_id": checkpoint.key_id,
+        "public_key_pem": public_key_pem(load_signing_key().public_key()),
+    }
+
+
 def trail_integrity(contract) -> dict:
     """Whether the contract's trail verifies up to the nearest signed checkpoint: every link from its first
     event to that checkpoint, and the checkpoint's signature with the system's key (no new checkpoint is
@@ -228,35 +233,13 @@ def trail_integrity(contract) -> dict:
             "uncovered": AuditEvent.objects.filter(trail_filter(contract)).count(),
             "problems": [],
         }
-    upto = checkpoint.sequence
-    events = [
-        {**row, "trail": row["sequence"] in trail}
-        for trail in [
-            set(
-                AuditEvent.objects.filter(trail_filter(contract), sequence__lte=upto).values_list("sequence", flat=True)
-            )
-        ]
-        for row in AuditEvent.objects.filter(sequence__gte=bounds["first"], sequence__lte=upto)
-        .order_by("sequence")
-        .values("sequence", "canonical", "prev_hash", "hash")
-        .iterator(chunk_size=2000)
-    ]
-    bundle = {
-        "format": FORMAT,
+    checked = {
         "contract": {"id": contract.pk, "tender_id": contract.tender_id},
-        "events": events,
-        "checkpoint": {
-            "sequence": checkpoint.sequence,
-            "head_hash": checkpoint.head_hash,
-            "signed_text": checkpoint.signed_text,
-            "signature": checkpoint.signature,
-            "key_id": checkpoint.key_id,
-            "public_key_pem": public_key_pem(load_signing_key().public_key()),
-        },
-        "documents": [],
+        "events": _events_between(contract, bounds["first"], checkpoint.sequence),
+        "checkpoint": _checkpoint_section(checkpoint),
     }
     report = BundleReport()
-    _check_events(bundle, report)
-    _check_checkpoint(bundle, report, [load_signing_key().public_key()])
-    uncovered = AuditEvent.objects.filter(trail_filter(contract), sequence__gt=upto).count()
+    _check_events(checked, report)
+    _check_checkpoint(checked, report, [load_signing_key().public_key()])
+    uncovered = AuditEvent.objects.filter(trail_filter(contract), sequence__gt=checkpoint.sequence).count()
     return {"ok": report.ok, "checkpoint": checkpoint, "uncovered": uncovered, "problems": report.problems}

@@ -3,6 +3,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEvent
+from audit.trail import KIND_CHOICES, kind_q
 from core.filters import BoundedDateFilter
 
 
@@ -29,27 +30,10 @@ class AuditEventFilter(django_filters.FilterSet):
         fields = ["action", "actor", "object_type", "programme_id", "since", "until"]
 
 
-TRAIL_KINDS = [
-    ("tender.", _("Tender preparation, approval and publication")),
-    ("clarification.", _("Clarifications")),
-    ("addendum.", _("Addenda")),
-    ("bid.", _("Bids and receipts")),
-    ("opening.", _("Opening")),
-    ("evaluation.", _("Evaluation: committee, declarations, scores")),
-    ("award.", _("Recommendation and award")),
-    ("complaint.", _("Complaints")),
-    ("contract.amendment", _("Amendments")),
-    ("contract.", _("Contract, signatures, monitoring")),
-    ("audit.", _("Auditors' access")),
-]
-
-
 class TrailFilter(django_filters.FilterSet):
     """The filters of a contract's trail: by kind of event, actor and date."""
 
-    kind = django_filters.ChoiceFilter(
-        label=_("Kind of event"), field_name="action", lookup_expr="startswith", choices=TRAIL_KINDS
-    )
+    kind = django_filters.ChoiceFilter(label=_("Kind of event"), choices=KIND_CHOICES, method="filter_kind")
     actor = django_filters.CharFilter(label=_("Actor e-mail"), field_name="actor_label", lookup_expr="iexact")
     since = BoundedDateFilter(
         label=_("From date"),
@@ -67,3 +51,6 @@ class TrailFilter(django_filters.FilterSet):
     class Meta:
         model = AuditEvent
         fields = ["kind", "actor", "since", "until"]
+
+    def filter_kind(self, queryset, name, value):
+        return queryset.filter(kind_q(value)) if value else queryset

@@ -87,3 +87,46 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint @ #{self.sequence}"
+
+
+class TrailReportStatus(models.TextChoices):
+    RENDERING = "rendering", _("Being prepared")
+    RENDERED = "rendered", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+def trail_report_upload_to(instance, filename: str) -> str:
+    import uuid
+
+    return f"audit-reports/{uuid.uuid4().hex}.pdf"
+
+
+class TrailReport(models.Model):
+    """A PDF report of a contract's trail that an auditor asked for: rendered in the background, kept with its
+    SHA-256 (which the audit log records), in the language and with the filters of the request."""
+
+    contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("requested"))
+    language = models.CharField(max_length=10)
+    filters = models.JSONField(default=dict, blank=True)
+    #: The last event of the log when the report was asked for: the report covers the trail up to it.
+    up_to_sequence = models.BigIntegerField(_("up to event"))
+    status = models.CharField(max_length=20, choices=TrailReportStatus.choices, default=TrailReportStatus.RENDERING)
+    pdf = models.FileField(upload_to=trail_report_upload_to, max_length=255, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    events = models.PositiveIntegerField(_("events"), default=0)
+    error = models.TextField(blank=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("trail report")
+        verbose_name_plural = _("trail reports")
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["contract", "-requested_at"], name="audit_trail_report_contract")]
+
+    def __str__(self) -> str:
+        return f"trail report {self.pk} of contract {self.contract_id}"
+
+    def audit_scope(self) -> dict:
+        return self.contract.audit_scope()

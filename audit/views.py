@@ -62,6 +62,7 @@ def contract_bundle(request, pk: int):
             "documents": [d["sha256"] for d in bundle["documents"]],
         },
     )
+    request.audit_view_logged = True
     response = HttpResponse(
         json.dumps(bundle, ensure_ascii=False, separators=(",", ":")), content_type="application/json"
     )
@@ -74,8 +75,8 @@ TRAIL_EXPORT_LIMIT = 100_000
 
 
 def _trail(request, contract):
-    from audit.bundles import trail_filter
     from audit.filters import TrailFilter
+    from audit.trail import trail_filter
 
     return TrailFilter(request.GET, queryset=AuditEvent.objects.filter(trail_filter(contract)))
 
@@ -89,10 +90,11 @@ def contract_trail(request, pk: int):
 
     from audit.bundles import trail_integrity
     from audit.services import audit_event_append
+    from audit.trail import KIND_LABELS, kinds_of, trail_documents
     from contracts.models import Contract
 
     _require_auditor(request)
-    contract = get_object_or_404(Contract.objects.select_related("tender", "vendor", "agency"), pk=pk)
+    contract = get_object_or_404(Contract.objects.select_related("tender__phase__programme", "vendor", "agency"), pk=pk)
     filterset = _trail(request, contract)
     page = keyset_page(
         filterset.qs,
@@ -102,14 +104,103 @@ def contract_trail(request, pk: int):
         size=50,
         to_python=int,
     )
+    documents = trail_documents(contract)
+    check = request.GET.get("check") == "documents"
+    checks = _check_documents(contract, documents) if check else {}
     audit_event_append(
-        action="audit.trail_viewed", actor=request.user, obj=contract, payload={"filters": request.GET.dict()}
+        action="audit.trail_viewed",
+        actor=request.user,
+        obj=contract,
+        payload={
+            "filters": request.GET.dict(),
+            **({"documents_checked": {key: row["ok"] for key, row in checks.items()}} if check else {}),
+        },
     )
+    request.audit_view_logged = True
+    for event in page.items:
+        event.kinds = [KIND_LABELS[kind] for kind in kinds_of(event.action)]
     response = render(
         request,
         "audit/contract_trail.html",
-        {"contract": contract, "filter": filterset, "page": page, "integrity": trail_integrity(contract)},
+        {
+            "contract": contract,
+            "filter": filterset,
+            "page": page,
+            "integrity": trail_integrity(contract),
+            "documents": [(document, checks.get(document.key)) for document in documents],
+            "checked": check,
+        },
     )
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+def _check_documents(contract, documents) -> dict[str, dict]:
+    """Each document's SHA-256 recomputed from the file store, compared with the one recorded when it was stored
+    and looked for in the audit log's events of the trail."""
+    from audit.trail import file_sha256, hashes_in_log
+
+    logged = hashes_in_log(contract, [document.sha256 for document in documents])
+    checks = {}
+    for document in documents:
+        found = file_sha256(document.file)
+        checks[document.key] = {
+            "found": found,
+            "matches": found is not None and found == document.sha256,
+            "in_log": document.sha256 in logged,
+            "ok": found is not None and found == document.sha256 and document.sha256 in logged,
+        }
+    return checks
+
+
+@login_required
+def contract_document(request, pk: int, key: str):
+    """An auditor downloads a document of a contract's trail: its SHA-256 is recomputed as it is read and
+    compared with the one recorded when it was stored; a document that no longer matches is not served as if
+    it were the original — the page says what was expected and what was found. Both are logged."""
+    from django.http import FileResponse, Http404
+    from django.utils.cache import patch_cache_control
+
+    from audit.services import audit_event_append
+    from audit.trail import file_sha256, trail_document
+    from contracts.models import Contract
+
+    _require_auditor(request)
+    contract = get_object_or_404(Contract.objects.select_related("tender__phase"), pk=pk)
+    document = trail_document(contract, key)
+    if document is None or not document.file:
+        raise Http404
+    found = file_sha256(document.file)
+    request.audit_view_logged = True
+    if found != document.sha256:
+        audit_event_append(
+            action="audit.document_integrity_failed",
+            actor=request.user,
+            obj=contract,
+            payload={
+                "document": key,
+                "file": document.file.name,
+                "expected_sha256": document.sha256,
+                "found_sha256": found or "",
+            },
+        )
+        response = render(
+            request,
+            "audit/document_mismatch.html",
+            {"contract": contract, "document": document, "found": found},
+            status=409,
+        )
+        patch_cache_control(response, private=True, no_store=True)
+        return response
+    audit_event_append(
+        action="audit.document_downloaded",
+        actor=request.user,
+        obj=contract,
+        payload={"document": key, "sha256": found},
+    )
+    response = FileResponse(document.file.open("rb"), as_attachment=True, filename=document.name)
+    response["X-Content-SHA256"] = found
+    response["X-Content-Type-Options"] = "nosniff"
     patch_cache_control(response, private=True, no_store=True)
     return response
 
@@ -123,12 +214,13 @@ def contract_trail_export(request, pk: int, fmt: str):
     from django.http import Http404, StreamingHttpResponse
 
     from audit.services import audit_event_append
+    from audit.trail import kinds_of
     from contracts.models import Contract
 
     _require_auditor(request)
     if fmt not in ("csv", "json"):
         raise Http404
-    contract = get_object_or_404(Contract.objects.select_related("tender"), pk=pk)
+    contract = get_object_or_404(Contract.objects.select_related("tender__phase"), pk=pk)
     rows = (
         _trail(request, contract)
         .qs.order_by("sequence")
@@ -151,6 +243,7 @@ def contract_trail_export(request, pk: int, fmt: str):
         obj=contract,
         payload={"format": fmt, "filters": request.GET.dict()},
     )
+    request.audit_view_logged = True
 
     class Echo:
         def write(self, value):
@@ -167,6 +260,7 @@ def contract_trail_export(request, pk: int, fmt: str):
                 "object_type",
                 "object_id",
                 "object",
+                "kinds",
                 "change",
                 "prev_hash",
                 "hash",
@@ -182,6 +276,7 @@ def contract_trail_export(request, pk: int, fmt: str):
                     row["object_type"],
                     row["object_id"],
                     row["object_label"],
+                    " ".join(kinds_of(row["action"])),
                     json.dumps(row["payload"], ensure_ascii=False, sort_keys=True),
                     row["prev_hash"],
                     row["hash"],
@@ -193,6 +288,7 @@ def contract_trail_export(request, pk: int, fmt: str):
         first = True
         for row in rows.iterator(chunk_size=2000):
             row["occurred_at"] = row["occurred_at"].isoformat()
+            row["kinds"] = kinds_of(row["action"])
             yield ("" if first else ",") + json.dumps(row, ensure_ascii=False, sort_keys=True)
             first = False
         yield "]}"
@@ -217,5 +313,73 @@ def red_flags(request):
     _require_auditor(request)
     flags = compute()
     audit_event_append(action="audit.red_flags_viewed", actor=request.user, payload={"flags": len(flags)})
+    request.audit_view_logged = True
     groups = [(kind, list(items)) for kind, items in groupby(flags, key=lambda flag: flag.title)]
     return render(request, "audit/red_flags.html", {"groups": groups, "count": len(flags)})
+
+
+@login_required
+def trail_report_request(request, pk: int):
+    """An auditor asks for a PDF report of the trail, with the filters in force; it is rendered in the
+    background and its page shows the progress."""
+    from django.http import HttpResponseNotAllowed
+    from django.shortcuts import redirect
+    from django.utils import translation
+
+    from audit.reports import trail_report_request as request_report
+    from contracts.models import Contract
+
+    _require_auditor(request)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    contract = get_object_or_404(Contract.objects.select_related("tender__phase"), pk=pk)
+    report = request_report(
+        actor=request.user, contract=contract, filters=request.POST.dict(), language=translation.get_language()
+    )
+    request.audit_view_logged = True
+    return redirect("audit:trail_report", report.pk)
+
+
+@login_required
+def trail_report(request, pk: int):
+    """The report's progress (the page refreshes itself while it is being prepared) and, once ready, its
+    download with its SHA-256."""
+    from django.utils.cache import patch_cache_control
+
+    from audit.models import TrailReport
+
+    _require_auditor(request)
+    report = get_object_or_404(TrailReport.objects.select_related("contract", "requested_by"), pk=pk)
+    response = render(request, "audit/trail_report.html", {"report": report, "contract": report.contract})
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@login_required
+def trail_report_download(request, pk: int):
+    from django.http import FileResponse, Http404
+    from django.utils.cache import patch_cache_control
+
+    from audit.models import TrailReport, TrailReportStatus
+    from audit.services import audit_event_append
+
+    _require_auditor(request)
+    report = get_object_or_404(TrailReport.objects.select_related("contract__tender__phase"), pk=pk)
+    if report.status != TrailReportStatus.RENDERED or not report.pdf:
+        raise Http404
+    audit_event_append(
+        action="audit.trail_report_downloaded",
+        actor=request.user,
+        obj=report.contract,
+        payload={"report_id": report.pk, "sha256": report.sha256},
+    )
+    request.audit_view_logged = True
+    response = FileResponse(
+        report.pdf.open("rb"),
+        as_attachment=True,
+        filename=f"{report.contract.reference}-trail-{report.pk}.pdf",
+        content_type="application/pdf",
+    )
+    response["X-Content-SHA256"] = report.sha256
+    patch_cache_control(response, private=True, no_store=True)
+    return response

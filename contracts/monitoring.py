@@ -138,7 +138,7 @@ def _delay_penalty(contract: Contract, milestone: ContractMilestone, *, until: d
         "calculation": calculation.explanation,
     }
     if existing is None:
-        return Penalty.objects.create(
+        penalty = Penalty.objects.create(
             contract=contract,
             kind=PenaltyKind.DELAY,
             milestone=milestone,
@@ -148,9 +148,33 @@ def _delay_penalty(contract: Contract, milestone: ContractMilestone, *, until: d
             final=final,
             created_at=now or _now(),
         )
+        _penalty_audit(contract, penalty, before=None)
+        return penalty
+    before = {"days": existing.days, "amount": str(existing.amount), "final": existing.final}
     Penalty.objects.filter(pk=existing.pk).update(days=days, amount=calculation.amount, calculation=text, final=final)
     existing.refresh_from_db()
+    if before != {"days": existing.days, "amount": str(existing.amount), "final": existing.final}:
+        _penalty_audit(contract, existing, before=before)
     return existing
+
+
+def _penalty_audit(contract: Contract, penalty: Penalty, *, before: dict | None) -> None:
+    """Every penalty charged, and every change of its amount (damages accrue day by day until the milestone is
+    accepted), is an event of its own: the contract's rule applied by the system, with its calculation."""
+    audit_event_append(
+        action="contract.penalty_charged" if before is None else "contract.penalty_updated",
+        actor=None,
+        obj=contract,
+        payload={
+            "penalty_id": penalty.pk,
+            "kind": penalty.kind,
+            "milestone_id": penalty.milestone_id,
+            "measurement_id": penalty.measurement_id,
+            "before": before,
+            "after": {"days": penalty.days, "amount": str(penalty.amount), "final": penalty.final},
+            "calculation": penalty.calculation,
+        },
+    )
 
 
 # Progress reports ------------------------------------------------------------------------------------------
@@ -408,7 +432,7 @@ def _kpi_penalty(contract: Contract, measurement: KpiMeasurement) -> Penalty | N
         "to": measurement.period_end.isoformat(),
         "calculation": calculation.explanation,
     }
-    return Penalty.objects.create(
+    penalty = Penalty.objects.create(
         contract=contract,
         kind=PenaltyKind.KPI,
         measurement=measurement,
@@ -417,6 +441,8 @@ def _kpi_penalty(contract: Contract, measurement: KpiMeasurement) -> Penalty | N
         final=True,
         created_at=_now(),
     )
+    _penalty_audit(contract, penalty, before=None)
+    return penalty
 
 
 def kpi_measurement_enter(

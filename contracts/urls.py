@@ -5,6 +5,7 @@ from contracts import amendment_views, monitoring_views, views
 app_name = "contracts"
 
 urlpatterns = [
+    path("", views.contract_list, name="contract_list"),
     path("verify/", views.verify, name="verify"),
     path("tenders/<int:pk>/contract/new/", views.contract_create, name="contract_create"),
     path("<int:pk>/", views.contract_detail, name="contract_detail"),

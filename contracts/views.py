@@ -389,3 +389,30 @@ def verify(request):
     )
     patch_cache_control(response, private=True, no_store=True)
     return response
+
+
+@login_required
+def contract_list(request):
+    """Contracts, newest first, filtered: every agency's for auditors and administrators, the agency's for its
+    officers and approvers, the company's own for a vendor's people. Keyset pages, no COUNT."""
+    from contracts.filters import ContractFilter, contracts_listed_for
+    from core.pagination import keyset_page
+
+    contracts = contracts_listed_for(request.user)
+    if contracts is None:
+        raise PermissionDenied
+    filterset = ContractFilter(request.GET, queryset=contracts.select_related("tender", "vendor", "agency"))
+    page = keyset_page(
+        filterset.qs,
+        key="id",
+        descending=True,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        size=25,
+        to_python=int,
+    )
+    return render(
+        request,
+        "contracts/contract_list.html",
+        {"filter": filterset, "page": page, "is_auditor": request.user.has_perm("audit.view_auditevent")},
+    )

@@ -16,6 +16,7 @@ def navigation(request) -> dict:
         ("portal:tender_list", "tenders"),
         ("procurement:programme_list", "programmes"),
         ("procurement:agency_list", "agencies"),
+        ("desk:home", "desk"),
     ]
     unread = 0
     if user is None or not user.is_authenticated:
@@ -27,6 +28,13 @@ def navigation(request) -> dict:
         if user.has_role("vendor_user"):
             items.append(("vendors:my_company", "my_company"))
             items.append(("procurement:bid_list", "my_bids"))
+        if (
+            user.has_role("procurement_officer")
+            or user.has_role("approver")
+            or user.has_role("vendor_user")
+            or user.has_perm("audit.view_auditevent")
+        ):
+            items.append(("contracts:contract_list", "contracts"))
         if user.has_role("procurement_officer") or user.has_role("approver") or user.has_perm("audit.view_auditevent"):
             items.append(("vendors:vendor_list", "vendors"))
         if user.has_perm("audit.view_auditevent"):

@@ -22,6 +22,7 @@ from contracts.models import RISK_CATEGORIES, Contract, ContractStatus, Contract
 from contracts.tasks import render_contract_pdf
 from core.demo_data import DEMO_PASSWORD
 from core.demo_evaluation import AWARDED, STAGES, _clock, _seed_stage
+from core.demo_tenders import tender_document
 from procurement.models import Recommendation, Tender
 from procurement.models.evaluation import RecommendationStatus
 
@@ -106,6 +107,21 @@ CONTRACT_STAGES = [
         "not_responsive": {},
         "outliers": {},
         "consensus": {},
+        "clarification": (
+            "vendor5@demo.gov",
+            "Are the 40 buildings' current switches to be reused or replaced?",
+            "Replaced: the site list added by addendum gives each building's current equipment and its end of "
+            "support date.",
+        ),
+        "addendum": (
+            "Site list with each building's current network equipment added.",
+            "إضافة قائمة المواقع مع معدات الشبكة الحالية في كل مبنى.",
+        ),
+        "dismissed_complaint": (
+            "Our security operations design was scored below the winner's although it covers more buildings.",
+            "Dismissed: each member's scores are justified in writing against the published criteria, and the "
+            "coverage of buildings is the same in both bids.",
+        ),
     },
     {
         "stage": AWARDED,
@@ -227,6 +243,25 @@ def _amend(contract: Contract, *, officer, approver, vendor_admin) -> None:
     amendments.amendment_submit(actor=officer, amendment=second)
 
 
+def _amend_kpi(contract: Contract, *, officer, approver, vendor_admin) -> None:
+    """An amendment in force that raises a KPI's target (the contract's value is unchanged)."""
+    contract.refresh_from_db()
+    kpi = contract.kpis.order_by("order", "id").first()
+    amendment = amendments.amendment_create(
+        actor=officer,
+        contract=contract,
+        reason="The new ministries' buildings joined the network carry emergency services, so the availability "
+        "target is raised.",
+    )
+    amendments.amendment_change_kpi(
+        actor=officer, amendment=amendment, kpi_id=kpi.pk, target="99.7", frequency="monthly"
+    )
+    amendments.amendment_submit(actor=officer, amendment=amendment)
+    version = amendments.amendment_approve(actor=approver, amendment=amendment)
+    render_contract_pdf.call(version.pk)
+    _sign(contract, vendor_admin, officer)
+
+
 def _seed_active(*, officer, approver) -> int:
     """The awarded demo tender's contract, in force, with its amendments."""
     tender = _awarded_tender()
@@ -291,6 +326,9 @@ def _monitor(contract: Contract, *, contractor: User, officer: User) -> None:
             milestone=first,
             narrative="Network operations centre staffed 24/7; 12 buildings migrated to the managed LAN.",
             percent_complete=100,
+            evidence=[
+                ("Migration acceptance sheets", tender_document("Migration acceptance sheets", contract.reference))
+            ],
         )
     with _clock(_at(first.due_date - 3 * day)):
         monitoring.progress_report_decide(actor=officer, report=report, accept=True, reason="Migration verified.")
@@ -388,6 +426,7 @@ def _seed_other(spec: dict, *, programme, officer, approver, committee) -> int:
         _freeze(contract, officer=officer)
         _sign(contract, winner, officer)
         _monitor(contract, contractor=winner, officer=officer)
+        _amend_kpi(contract, officer=officer, approver=approver, vendor_admin=winner)
         return 1
     if spec["contract"] == "completed":
         # A short contract whose term has already run: signed, delivered, and marked completed by the approver.

@@ -33,7 +33,7 @@ from procurement import opening_services
 from procurement import tender_services as services
 from procurement.models import Bid, Complaint, EvaluationMember, Phase, PriceReview, Recommendation, Tender
 from procurement.models.evaluation import PENDING_COMPLAINT_STATES
-from procurement.models.tenders import TenderStatus
+from procurement.models.tenders import AddendumStatus, TenderStatus
 
 EVALUATION, AWARD_PENDING, STANDSTILL, AWARDED = "evaluation", "award_pending", "standstill", "awarded"
 
@@ -223,6 +223,8 @@ def _seed_stage(spec: dict, *, programme, officer, approver, committee) -> Tende
 
     chair = committee[0]
     bids: dict[str, Bid] = {}
+    if "clarification" in spec:
+        _clarify(spec, tender, officer=officer, approver=approver, start=start)
     with _clock(start + datetime.timedelta(days=3)):
         for email, price, offer, _scores in spec["bids"]:
             bids[email] = make_bid(tender, email, state="submitted", price=price, offer=offer)
@@ -278,11 +280,42 @@ def _seed_stage(spec: dict, *, programme, officer, approver, committee) -> Tende
             evaluation.complaint_file(actor=_user(complainant), tender=tender, grounds=spec["complaint"])
         return tender
 
-    # The standstill ended with no complaint: the scheduler's run just after makes the award final.
+    if "dismissed_complaint" in spec:
+        # The second-ranked bidder complains; the approver (outside the committee) reviews and dismisses it.
+        grounds, decision = spec["dismissed_complaint"]
+        second = next(r for r in recommendation.evaluation["results"] if r["rank"] == 2)
+        complainant = next(email for email, bid in bids.items() if bid.pk == second["bid_id"])
+        with _clock(day(15)):
+            complaint = evaluation.complaint_file(actor=_user(complainant), tender=tender, grounds=grounds)
+        with _clock(day(16)):
+            evaluation.complaint_review_start(actor=approver, complaint=complaint)
+        with _clock(day(17)):
+            evaluation.complaint_decide(actor=approver, complaint=complaint, upheld=False, decision=decision)
+
+    # The standstill ended with nothing pending: the scheduler's run just after makes the award final.
     after = recommendation.standstill_ends_at + datetime.timedelta(hours=1)
     with _clock(after):
         services.advance_deadlines(now=after)
     return tender
+
+
+def _clarify(spec: dict, tender: Tender, *, officer, approver, start) -> None:
+    """While the tender is open: a bidder's question answered in public, and an addendum adding a document."""
+    asker, question, answer = spec["clarification"]
+    with _clock(start + datetime.timedelta(days=1)):
+        asked = services.clarification_ask(actor=_user(asker), tender=tender, question=question)
+        services.clarification_answer(actor=officer, clarification=asked, answer=answer)
+    with _clock(start + datetime.timedelta(days=2)):
+        tender.refresh_from_db()
+        addendum = services.addendum_create(
+            actor=officer,
+            tender=tender,
+            data={"summary_en": spec["addendum"][0], "summary_ar": spec["addendum"][1]},
+            files=[("Site list", tender_document("Site list", tender.reference))],
+        )
+        if addendum.status == AddendumStatus.PENDING_APPROVAL:
+            services.addendum_approve(actor=approver, addendum=addendum)
+        tender.refresh_from_db()
 
 
 def seed_demo_evaluation(*, programme, officer, approver, committee) -> int:

@@ -211,12 +211,24 @@ def render_message(kind: str, tender, context: dict) -> tuple[str, str]:
             % params,
         ),
         "evaluation.none_qualified": (
-            _("No bid on %(tender)s qualified") % params,
-            _(
-                "No bid on %(tender)s passed the administrative and technical evaluation. The tender should be "
-                "declared unsuccessful."
-            )
-            % params,
+            (
+                _("Too few bids on %(tender)s qualified") % params
+                if context.get("qualified")
+                else _("No bid on %(tender)s qualified") % params
+            ),
+            (
+                _(
+                    "Only %(qualified)s bid(s) on %(tender)s qualified, fewer than the minimum of %(minimum)s the "
+                    "tender requires. The tender should be declared unsuccessful."
+                )
+                % params
+                if context.get("qualified")
+                else _(
+                    "No bid on %(tender)s passed the administrative and technical evaluation. The tender should be "
+                    "declared unsuccessful."
+                )
+                % params
+            ),
         ),
         "bid.qualified": (
             _("Your bid on %(tender)s qualified technically") % params,

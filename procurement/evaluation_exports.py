@@ -200,12 +200,21 @@ _WAITING = """{% extends "base.html" %}{% load i18n %}
 {% endblock %}"""
 
 
+def _recused_on(user, tender: Tender) -> bool:
+    from procurement.models import ConflictDeclaration
+
+    return ConflictDeclaration.objects.filter(member__tender=tender, member__user=user, has_conflict=True).exists()
+
+
 @login_required
 def evaluation_report_pdf(request, pk: int):
     """The evaluation report of the tender's latest recommendation (or of ``?recommendation=<id>``) once
     rendered; until then a page that reloads itself. A failed rendering can be tried again (POST)."""
     tender = _tender(pk)
     if not request.user.has_perm("procurement.view_evaluation", tender):
+        raise PermissionDenied
+    if _recused_on(request.user, tender):
+        # The report holds every bid's scores and justifications: a member recused from a bid never reads it.
         raise PermissionDenied
     recommendations = Recommendation.objects.filter(tender=tender).order_by("-id")
     wanted = request.GET.get("recommendation", "")

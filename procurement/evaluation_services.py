@@ -13,7 +13,9 @@ The order of work (SYSTEM.md, Evaluation and Four eyes):
    mark are disqualified with the reason;
 6. two members of the opening committee open the financial envelopes of the qualified bids
    (``opening_services.opening_confirm``; lowest-price tenders opened both at once);
-7. the chair reviews abnormally low prices and recommends the first-ranked bid (``procurement/scoring.py``);
+7. the chair reviews abnormally low prices and recommends the first-ranked bid (``procurement/scoring.py``),
+   but only if at least the tender's minimum number of bids still qualify; otherwise the tender's officers are
+   told (when the technical evaluation concludes, or a rejected price leaves too few) to declare it unsuccessful;
 8. an approver who neither sat on the committee nor recommended approves (standstill) or returns it;
 9. during the standstill a bidder may complain; someone outside the committee decides; an upheld complaint
    sends the tender back to evaluation; the scheduler makes the award final when the standstill ends with
@@ -32,6 +34,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_fsm import TransitionNotAllowed
 
 from accounts.models import User
@@ -575,12 +578,51 @@ def technical_conclude(*, actor, tender: Tender) -> list[Bid]:
             tender=tender,
             context={"reason": reason, "score": str(technical) if technical is not None else ""},
         )
-    if (
-        not any(qualified for _b, qualified, _r, _t in decided)
-        and not Bid.objects.filter(tender=tender, status=BidStatus.QUALIFIED).exists()
-    ):
-        notify(recipients=tender_officers(tender), kind="evaluation.none_qualified", tender=tender)
+    _tell_officers_if_short(tender)
     return [bid for bid, *_rest in decided]
+
+
+# The tender's minimum number of bids ------------------------------------------------------------
+
+
+def qualifying_count(tender: Tender) -> int:
+    """How many bids can still be awarded: responsive, technically qualified and with a price the committee has
+    not rejected as abnormally low."""
+    return (
+        Bid.objects.filter(tender=tender, status=BidStatus.QUALIFIED)
+        .exclude(price_review__decision=PriceReview.Decision.REJECTED)
+        .count()
+    )
+
+
+def minimum_bids_problem(tender: Tender) -> str | None:
+    """Why no award can be recommended because too few bids qualify (None when enough do)."""
+    count = qualifying_count(tender)
+    if count >= tender.minimum_bids:
+        return None
+    if count == 0:
+        return _("No bid qualifies: the tender should be declared unsuccessful.")
+    return ngettext(
+        "Only %(count)s bid qualifies, fewer than the minimum of %(minimum)s this tender requires: the tender "
+        "should be declared unsuccessful.",
+        "Only %(count)s bids qualify, fewer than the minimum of %(minimum)s this tender requires: the tender "
+        "should be declared unsuccessful.",
+        count,
+    ) % {"count": count, "minimum": tender.minimum_bids}
+
+
+def _tell_officers_if_short(tender: Tender, *, before: int | None = None) -> None:
+    """Tell the tender's officers, once, that too few bids qualify, so that they declare it unsuccessful: when
+    the technical evaluation concludes, or when a rejected price leaves fewer bids than the minimum."""
+    count = qualifying_count(tender)
+    if count >= tender.minimum_bids or (before is not None and before < tender.minimum_bids):
+        return
+    notify(
+        recipients=tender_officers(tender),
+        kind="evaluation.none_qualified",
+        tender=tender,
+        context={"qualified": count, "minimum": tender.minimum_bids},
+    )
 
 
 # Prices, ranking and the recommendation ---------------------------------------------------------
@@ -666,6 +708,7 @@ def price_review(*, actor, bid: Bid, decision: str, reason: str) -> PriceReview:
     flagged = {r.bid_id for r in evaluation_results(tender) if r.abnormally_low}
     if bid.pk not in flagged:
         raise ActionRefused(_("This price is not flagged as abnormally low."))
+    before = qualifying_count(tender)
     review, _created = PriceReview.objects.update_or_create(
         bid=bid, defaults={"decision": decision, "reason": reason, "decided_by": actor, "decided_at": _now()}
     )
@@ -675,6 +718,7 @@ def price_review(*, actor, bid: Bid, decision: str, reason: str) -> PriceReview:
         obj=tender,
         payload={"bid_id": bid.pk, "decision": decision, "reason": reason},
     )
+    _tell_officers_if_short(tender, before=before)
     return review
 
 
@@ -747,9 +791,10 @@ def recommend(*, actor, tender: Tender, reasons: str) -> Recommendation:
         raise ValidationError({"reasons": _("Give the reasons for the recommendation; every bidder is told them.")})
     if evaluated_bids(tender).filter(status=BidStatus.OPENED).exists():
         raise ActionRefused(_("Conclude the technical evaluation first."))
+    too_few = minimum_bids_problem(tender)
+    if too_few:
+        raise ActionRefused(too_few)
     qualified = list(evaluated_bids(tender).filter(status=BidStatus.QUALIFIED))
-    if not qualified:
-        raise ActionRefused(_("No bid qualifies: the tender should be declared unsuccessful."))
     prices = bid_prices(tender)
     if any(prices.get(bid.pk) is None for bid in qualified):
         raise ActionRefused(_("The financial envelopes of the qualified bids must be opened first."))

@@ -429,7 +429,8 @@ def _workspace(request, tender: Tender, member: EvaluationMember, *, forms: dict
                 row["review_form"] = form_for(f"price-{row['bid'].pk}", PriceReviewForm)
 
     qualified = [bid for bid in bids if bid.status == BidStatus.QUALIFIED]
-    recommend_form = form_for("recommend", RecommendForm) if is_chair and results else None
+    too_few = services.minimum_bids_problem(tender) if is_chair and results else None
+    recommend_form = form_for("recommend", RecommendForm) if is_chair and results and not too_few else None
     for prefix, form in forms.items():  # a refused form the page no longer offers: say why, as a message
         if prefix not in shown:
             for error in form.non_field_errors():
@@ -458,6 +459,7 @@ def _workspace(request, tender: Tender, member: EvaluationMember, *, forms: dict
         else None,
         "results": results,
         "recommend_form": recommend_form,
+        "too_few": too_few,
         "recommendation": _latest_recommendation(tender),
         "progress": evaluation_progress(tender, bids=bids, financial_opened=financial_opened),
         "tie_break": scoring.TIE_BREAK,

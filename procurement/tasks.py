@@ -28,15 +28,18 @@ DEADLINE_INTERVAL = datetime.timedelta(minutes=1)
 
 @task()
 def advance_deadlines_task() -> list[str]:
-    """Close every tender whose submission deadline has passed, then schedule the next run.
+    """Perform every time-driven transition that is due (``advance_deadlines``: tenders, awards, overdue
+    milestones, vendors' expired documents and debarments), then schedule the next run.
 
-    The next run is queued only on a backend that can defer work (the database workers); with the
-    immediate backend of tests and the demo, run ``manage.py advance_deadlines`` from cron instead.
+    The next run is queued only on a backend that can defer work (the database workers), and is queued even
+    when this run fails, so one failure does not stop the scheduler; with the immediate backend of tests and
+    the demo, run ``manage.py advance_deadlines`` from cron instead.
     """
-    closed = advance_deadlines()
-    if default_task_backend.supports_defer:
-        advance_deadlines_task.using(run_after=timezone.now() + DEADLINE_INTERVAL).enqueue()
-    return closed
+    try:
+        return advance_deadlines()
+    finally:
+        if default_task_backend.supports_defer:
+            advance_deadlines_task.using(run_after=timezone.now() + DEADLINE_INTERVAL).enqueue()
 
 
 # Bid receipts ------------------------------------------------------------------------------------

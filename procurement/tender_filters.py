@@ -26,19 +26,32 @@ def tenders_listed_for(user) -> QuerySet[Tender] | None:
     if not (user and user.is_authenticated and user.is_active):
         return None
     tenders = Tender.objects.all()
-    if user.is_superuser or user.has_role(Role.ADMINISTRATOR) or user.has_role(Role.AUDITOR):
+    if sees_every_agency(user):
         return tenders
+    reach = agency_reach(user)
+    if not reach:
+        return None
+    return tenders.filter(reach)
+
+
+def sees_every_agency(user) -> bool:
+    """Auditors and administrators read across all agencies."""
+    return user.is_superuser or user.has_role(Role.ADMINISTRATOR) or user.has_role(Role.AUDITOR)
+
+
+def agency_reach(user) -> Q:
+    """What an agency's people reach, for models with ``agency`` and ``phase`` (tenders, contracts): officers
+    their agency's; approvers their agency's and those of the programmes whose steering committee they sit on.
+    An empty Q when neither."""
     reach = Q()
     if user.has_role(Role.PROCUREMENT_OFFICER) and user.agency_id:
         reach |= Q(agency_id=user.agency_id)
     if user.has_role(Role.APPROVER):
         if user.agency_id:
             reach |= Q(agency_id=user.agency_id)
-        # A subquery, not a join, so that no tender is listed twice.
+        # A subquery, not a join, so that nothing is listed twice.
         reach |= Q(phase__programme_id__in=Programme.objects.filter(steering_committee=user).values("pk"))
-    if not reach:
-        return None
-    return tenders.filter(reach)
+    return reach
 
 
 class DateInput(forms.DateInput):

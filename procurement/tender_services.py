@@ -497,12 +497,33 @@ def tender_mark_unsuccessful(*, actor, tender: Tender, reason: str) -> Tender:
     )
 
 
-def advance_deadlines(*, now: datetime.datetime | None = None) -> list[str]:
+class DeadlineRun(list[str]):
+    """What one run of the scheduler did. The list itself holds the references of the tenders it closed or
+    whose award it made final, as callers have always read it; the vendors it suspended for expired mandatory
+    documents and those whose debarment ended ride along for the summary."""
+
+    def __init__(
+        self,
+        references: Iterable[str] = (),
+        *,
+        suspended_vendors: Iterable[Any] = (),
+        debarments_ended: Iterable[Any] = (),
+    ) -> None:
+        super().__init__(references)
+        self.suspended_vendors = list(suspended_vendors)
+        self.debarments_ended = list(debarments_ended)
+
+
+def advance_deadlines(*, now: datetime.datetime | None = None) -> DeadlineRun:
     """Perform every time-driven transition that is due (closing at the submission deadline, making awards
-    final at the end of their standstill); return the references. Safe to run again and concurrently.
+    final at the end of their standstill, marking overdue milestones, suspending vendors whose mandatory
+    documents expired and ending debarments whose period is over); return the tender references, with the
+    vendors. Safe to run again and concurrently.
 
     Each tender is closed in its own transaction under a row lock (rows another worker holds are
-    skipped, not waited for); the state and the deadline are checked again under the lock.
+    skipped, not waited for); the state and the deadline are checked again under the lock. The later steps
+    do the same for their own rows, so a failure in one step never undoes what an earlier one committed.
+    Vendors are judged by the calendar day of ``now`` in the display time zone.
     """
     now = now or _now()
     closed: list[str] = []
@@ -521,12 +542,30 @@ def advance_deadlines(*, now: datetime.datetime | None = None) -> list[str]:
                 continue
             _close(tender, actor=None, now=now)
             closed.append(tender.reference)
+    import zoneinfo
+
+    from django.conf import settings
+
     from contracts.monitoring import mark_overdue
     from procurement.evaluation_services import finalise_awards
+    from vendors.services import end_expired_debarments, suspend_vendors_with_expired_documents
 
     finalised = finalise_awards(now=now)
     mark_overdue(now=now)
-    return closed + finalised
+    today = timezone.localdate(now, zoneinfo.ZoneInfo(settings.DISPLAY_TIME_ZONE))
+    suspended = suspend_vendors_with_expired_documents(today)
+    ended = end_expired_debarments(today)
+    # The desk's items unanswered past their response-time target go to their agency's supervisors (each in its
+    # own transaction); a failure there is logged and never keeps the tenders' deadlines from being kept.
+    try:
+        from desk.services import escalate_overdue
+
+        escalate_overdue(now=now)
+    except Exception:
+        import logging
+
+        logging.getLogger(__name__).exception("Escalating overdue desk items failed")
+    return DeadlineRun(closed + finalised, suspended_vendors=suspended, debarments_ended=ended)
 
 
 # Clarifications ----------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from procurement import tender_services
 from procurement.models import Addendum, Clarification, Tender, TenderDocument
 from procurement.models.tenders import AddendumStatus, TenderStatus
 from tests.accounts.factories import UserFactory
+from tests.audit.helpers import assert_refusal_logged_if_auditor, record_events
 from tests.procurement.factories import PhaseFactory, ProgrammeFactory
 from tests.procurement.tender_factories import (
     PDF_BYTES,
@@ -159,14 +160,17 @@ def test_outsiders_posting_an_edit_change_nothing(client, request, who, draft):
 
 @pytest.mark.parametrize("who", ["other_officer", "vendor_user", "other_approver", "auditor"])
 def test_outsiders_cannot_answer_a_question(client, request, who, published, question):
-    client.force_login(request.getfixturevalue(who))
-    events = AuditEvent.objects.count()
+    user = request.getfixturevalue(who)
+    client.force_login(user)
+    events = record_events().count()
 
     response = client.post(f"/en/tenders/{published.pk}/questions/1/answer/", {"q1-answer": "Forged answer"})
 
     assert response.status_code in (403, 404)
     assert Clarification.objects.get(pk=question.pk).answer == ""
-    assert AuditEvent.objects.count() == events
+    assert record_events().count() == events
+    if response.status_code == 403:
+        assert_refusal_logged_if_auditor(user, path=f"/en/tenders/{published.pk}/questions/1/answer/")
 
 
 @pytest.mark.parametrize("who", ["other_officer", "vendor_user", "other_approver", "auditor", "second_officer"])

@@ -400,13 +400,17 @@ class ListPage:
             return list(Programme.objects.order_by("code").values_list("code", flat=True))
         if self.name == "agencies":
             return list(Agency.objects.order_by("code").values_list("code", flat=True))
-        return [str(s) for s in AuditEvent.objects.order_by("-sequence").values_list("sequence", flat=True)]
+        # The auditor's own page views are events too (audit.page_viewed): the list is filtered to the test's.
+        events = AuditEvent.objects.filter(action__startswith="test.").order_by("-sequence")
+        return [str(s) for s in events.values_list("sequence", flat=True)]
 
 
 LIST_PAGES = [
     ListPage("programmes", "/en/programmes/", None, make_programmes, 25, r"<tr><td[^>]*>([A-Z0-9-]+)</td>"),
     ListPage("agencies", "/en/agencies/", None, make_agencies, 25, r"<tr><td[^>]*>([A-Z0-9-]+)</td>"),
-    ListPage("audit events", "/en/audit/events/", "auditor", make_events, 50, r'<tr><td><a href="[^"]*/(\d+)/">'),
+    ListPage(
+        "audit events", "/en/audit/events/?action=test.", "auditor", make_events, 50, r'<tr><td><a href="[^"]*/(\d+)/">'
+    ),
 ]
 
 
@@ -453,7 +457,7 @@ def test_list_is_paged_without_gaps_or_repeats(client, db, request, list_page):
     assert rows(first, list_page) == expected[:size]
     assert link(first, "prev") is None
     next_href = link(first, "next")
-    assert next_href is not None and next_href.startswith("?after=")
+    assert next_href is not None and next_href.lstrip("?").split("&")[-1].startswith("after=")
 
     seen = rows(first, list_page)
     url, response = list_page.path, first
@@ -468,7 +472,7 @@ def test_list_is_paged_without_gaps_or_repeats(client, db, request, list_page):
 
     second = client.get(urljoin(list_page.path, link(first, "next")))
     previous = link(second, "prev")
-    assert previous is not None and previous.startswith("?before=")
+    assert previous is not None and "before=" in previous
     back = client.get(urljoin(list_page.path, previous))
     assert rows(back, list_page) == expected[:size]
     assert link(back, "prev") is None

@@ -43,7 +43,7 @@ from procurement.models import (
 from procurement.models.bids import BidStatus, EnvelopeKind, EnvelopeState, OpeningStage, OpeningStatus
 from procurement.models.evaluation import ComplaintStatus, RecommendationStatus
 from procurement.models.tenders import TenderStatus
-from vendors.models import Vendor
+from vendors.models import Debarment, Vendor, VendorStatus
 
 MODELS = [
     User,
@@ -117,6 +117,7 @@ def test_seed_demo_is_idempotent_and_leaves_a_verified_log(db):
     assert_tenders_stand_at_each_stage_of_the_evaluation_and_the_award(out)
     assert_the_awarded_tender_has_a_contract_in_force(out)
     assert_a_monitored_contract_has_a_history()
+    assert_vendors_stand_in_every_state()
 
     assert before["Phase"] == len(PHASES)
     for email, *_ in ACCOUNTS:
@@ -180,6 +181,24 @@ def test_demo_accounts_can_sign_in(client, db):
         response = client.post("/en/accounts/sign-in/", {"username": email, "password": DEMO_PASSWORD})
         assert response.status_code == 302, email
         assert client.get("/en/dashboard/").status_code == 200
+
+
+def assert_vendors_stand_in_every_state() -> None:
+    """Checked on the first test's run: a vendor verified, pending, suspended and debarred, the debarment in force
+    with its legal reference."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    assert {VendorStatus.VERIFIED, VendorStatus.PENDING, VendorStatus.SUSPENDED, VendorStatus.DEBARRED} <= set(
+        Vendor.objects.values_list("status", flat=True)
+    )
+    for vendor in Vendor.objects.filter(status=VendorStatus.DEBARRED):
+        debarment = Debarment.objects.active(today).get(vendor=vendor)
+        assert debarment.legal_reference.strip() and debarment.reason.strip()
+        assert not vendor.may_bid(today)
+    suspended = Vendor.objects.filter(status=VendorStatus.SUSPENDED)
+    assert all(vendor.suspension_reason for vendor in suspended)
+    assert all(vendor.may_bid(today) for vendor in Vendor.objects.filter(status=VendorStatus.VERIFIED))
 
 
 def _stage(stage: str) -> Tender:

@@ -16,7 +16,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -62,6 +62,12 @@ def _today() -> datetime.date:
 def _locked(vendor: Vendor | int) -> Vendor:
     pk = vendor.pk if isinstance(vendor, Vendor) else vendor
     return Vendor.objects.select_for_update().get(pk=pk)
+
+
+def _locked_unless_busy(pk: int) -> Vendor | None:
+    """The vendor under its row lock, or None while another transaction holds it: the scheduler skips it
+    rather than wait, and its next run picks it up."""
+    return Vendor.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
 
 
 def _transition(vendor: Vendor, method, action: str, **kwargs) -> tuple[str, str]:
@@ -434,13 +440,16 @@ def suspend_vendors_with_expired_documents(today: datetime.date) -> list[Vendor]
     """Suspend every verified vendor whose mandatory documents are no longer valid after ``today``.
 
     Safe to run any number of times: a suspended vendor is no longer verified, so it is never picked twice.
-    Each vendor is suspended in its own transaction, so one failure does not undo the others.
+    Each vendor is suspended in its own transaction, so one failure does not undo the others; a vendor another
+    transaction holds is left for the next run. One query when no document has expired.
     """
     suspended: list[Vendor] = []
     candidates = Vendor.objects.filter(status=VendorStatus.VERIFIED).with_expired_mandatory_documents(today)
     for pk in candidates.values_list("pk", flat=True).order_by("pk"):
         with transaction.atomic():
-            vendor = _locked(pk)
+            vendor = _locked_unless_busy(pk)
+            if vendor is None:
+                continue
             missing = vendor.expired_mandatory_kinds(today)
             if vendor.status != VendorStatus.VERIFIED or not missing:
                 continue
@@ -525,23 +534,30 @@ def vendor_debarment_lift(*, actor, debarment: Debarment) -> Debarment:
     return debarment
 
 
+def _debarments_not_over(today: datetime.date) -> QuerySet[Debarment]:
+    """Debarments not lifted whose period has not ended by ``today`` (including those yet to start)."""
+    return Debarment.objects.filter(lifted_at__isnull=True).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+
+
 def _still_debarred(vendor: Vendor, today: datetime.date) -> bool:
-    return (
-        vendor.debarments.filter(lifted_at__isnull=True)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-        .exists()
-    )
+    return _debarments_not_over(today).filter(vendor=vendor).exists()
 
 
 def end_expired_debarments(today: datetime.date) -> list[Vendor]:
     """Return to verified (or suspended, if documents lapsed) every debarred vendor whose debarment
-    periods have all ended before ``today``. Safe to run any number of times; one transaction per vendor."""
+    periods have all ended before ``today``. Safe to run any number of times; one transaction per vendor
+    (a vendor another transaction holds is left for the next run); one query when no debarment has ended."""
     ended: list[Vendor] = []
-    candidates = Vendor.objects.filter(status=VendorStatus.DEBARRED).order_by("pk").values_list("pk", flat=True)
+    candidates = (
+        Vendor.objects.filter(status=VendorStatus.DEBARRED)
+        .filter(~Exists(_debarments_not_over(today).filter(vendor=OuterRef("pk"))))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     for pk in candidates:
         with transaction.atomic():
-            vendor = _locked(pk)
-            if vendor.status != VendorStatus.DEBARRED or _still_debarred(vendor, today):
+            vendor = _locked_unless_busy(pk)
+            if vendor is None or vendor.status != VendorStatus.DEBARRED or _still_debarred(vendor, today):
                 continue
             source, target = _transition(
                 vendor,

@@ -95,3 +95,18 @@ def broken_at(stderr: str) -> int | None:
     """The event number in the verifier's "AUDIT LOG BROKEN at event #N" line, if any."""
     match = _BROKEN.search(stderr)
     return int(match.group(1)) if match else None
+
+
+#: What an auditor's own access writes (audit.middleware): their page views and their refused attempts.
+AUDITOR_ACCESS = ("audit.page_viewed", "audit.change_refused")
+
+
+def record_events():
+    """The audit log without the auditors' own access events: what an action changed in the record."""
+    return AuditEvent.objects.exclude(action__in=AUDITOR_ACCESS)
+
+
+def assert_refusal_logged_if_auditor(user, *, path: str) -> None:
+    """An auditor's refused attempt to change something is itself logged, with the path it aimed at."""
+    if user.has_role("auditor"):
+        assert AuditEvent.objects.filter(action="audit.change_refused", actor_id=user.pk, payload__path=path).exists()

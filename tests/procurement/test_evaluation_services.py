@@ -151,11 +151,21 @@ def approver_for(tender, **kwargs):
 
 
 def actions_since(tender, sequence: int) -> list[str]:
+    """The tender's actions in order (the notifications each one sends are audited too: see
+    ``notified_kinds_since``)."""
     return list(
         AuditEvent.objects.filter(tender_id=tender.pk, sequence__gt=sequence)
+        .exclude(action="notification.sent")
         .order_by("sequence")
         .values_list("action", flat=True)
     )
+
+
+def notified_kinds_since(tender, sequence: int) -> set[str]:
+    return {
+        event.payload["kind"]
+        for event in AuditEvent.objects.filter(tender_id=tender.pk, sequence__gt=sequence, action="notification.sent")
+    }
 
 
 def last_sequence() -> int:
@@ -381,6 +391,17 @@ def test_quality_cost_tender_from_closed_to_awarded_with_audit_and_notifications
         assert not [n for n in others if n in json.dumps(got)], (b, got)
     assert context[admin_ids[R]]["disqualification"] == "Not responsive: The bank guarantee is missing."
 
+    # Who was told what is itself in the audit log, in the tender's scope (and so in the contract's trail).
+    told = set(Notification.objects.filter(tender=tender).values_list("kind", flat=True))
+    assert notified_kinds_since(tender, 0) == told
+    logged = [
+        pk
+        for event in AuditEvent.objects.filter(tender_id=tender.pk, action="notification.sent")
+        if event.payload["kind"] == "award.result"
+        for pk in event.payload["notifications"]
+    ]
+    assert sorted(logged) == sorted(n.pk for n in results)
+
 
 # Complaints ----------------------------------------------------------------------------------------
 
@@ -545,7 +566,10 @@ def test_dismissed_complaint_blocks_finalisation_until_decided_then_award_is_fin
     assert tender_services.advance_deadlines(now=ends + datetime.timedelta(days=3)) == [tender.reference]
     assert status_of(tender) == TenderStatus.AWARDED
     assert status_of(recommendation) == RecommendationStatus.FINAL
-    assert [e.action for e in AuditEvent.objects.filter(tender_id=tender.pk).order_by("sequence")][-4:] == [
+    assert [
+        e.action
+        for e in AuditEvent.objects.filter(tender_id=tender.pk).exclude(action="notification.sent").order_by("sequence")
+    ][-4:] == [
         "complaint.filed",
         "complaint.review_started",
         "complaint.dismissed",

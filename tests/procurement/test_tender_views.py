@@ -33,6 +33,7 @@ from procurement.models import Addendum, Tender, TenderDocument
 from procurement.models.tenders import AddendumStatus, TenderStatus
 from procurement.workflow import tender_timeline, workflow_graph, workflow_mermaid
 from tests.accounts.factories import UserFactory
+from tests.audit.helpers import assert_refusal_logged_if_auditor, record_events
 from tests.html_checks import check_page, form_values
 from tests.procurement.factories import PhaseFactory, ProgrammeFactory
 from tests.procurement.tender_factories import (
@@ -255,14 +256,16 @@ def test_action_by_someone_without_the_right_is_refused_and_changes_nothing(
     client, request, role, tender_name, action, data
 ):
     tender = request.getfixturevalue(tender_name)
-    client.force_login(request.getfixturevalue(role))
-    events = AuditEvent.objects.count()
+    user = request.getfixturevalue(role)
+    client.force_login(user)
+    events = record_events().count()
 
     response = client.post(f"/en/tenders/{tender.pk}/{action}/", data)
 
     assert response.status_code == 403
     assert status_of(tender) == tender.status
-    assert AuditEvent.objects.count() == events
+    assert record_events().count() == events
+    assert_refusal_logged_if_auditor(user, path=f"/en/tenders/{tender.pk}/{action}/")
 
 
 def test_visitor_not_signed_in_cannot_act(client, draft):

@@ -17,6 +17,7 @@ import pytest
 from audit.models import AuditEvent
 from audit.services import audit_event_append
 from procurement.models import Agency, Phase, Programme
+from tests.audit.helpers import assert_refusal_logged_if_auditor, record_events
 from tests.html_checks import check_page, form_values
 from tests.procurement.factories import AgencyFactory, PhaseFactory
 
@@ -137,7 +138,7 @@ def db_state() -> tuple:
         list(Programme.objects.order_by("pk").values()),
         list(Phase.objects.order_by("pk").values()),
         list(Programme.steering_committee.through.objects.order_by("pk").values()),
-        list(AuditEvent.objects.order_by("sequence").values_list("sequence", "hash")),
+        list(record_events().order_by("sequence").values_list("sequence", "hash")),
     )
 
 
@@ -230,7 +231,8 @@ def test_visitor_not_signed_in_cannot_post(client, world, page_name):
 @pytest.mark.parametrize(("role", "page_name"), list(refused_matrix()))
 def test_role_without_the_right_is_refused(client, request, world, other_officer, role, page_name):
     page = WRITE_PAGES[page_name]
-    client.force_login(request.getfixturevalue(role))
+    user = request.getfixturevalue(role)
+    client.force_login(user)
     before = db_state()
 
     opened = client.get(page.url(world))
@@ -240,6 +242,7 @@ def test_role_without_the_right_is_refused(client, request, world, other_officer
     assert "Not allowed" in opened.content.decode()
     assert posted.status_code == 403
     assert db_state() == before
+    assert_refusal_logged_if_auditor(user, path=page.url(world))
 
 
 def sponsor_choices(response) -> list[str]:
