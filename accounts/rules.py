@@ -380,3 +380,23 @@ rules.add_perm("contracts.approve_amendment", is_approver & approves_for_contrac
 # agency's officers decide on reports, confirm measurements and record payments.
 rules.add_perm("contracts.report_progress", is_vendor_user & works_for_contractor)
 rules.add_perm("contracts.monitor_contract", is_contract_officer & ~is_vendor_user)
+
+# Desk (inquiries, suggestions and complaints) --------------------------------------------------------------
+# The object is the desk item (or a FAQ entry). Anyone sends an item and follows it by its private link (no rule:
+# the link is the permission). The agency's officers handle its items; its approvers (the supervisors overdue
+# items are escalated to), auditors and administrators read them; nobody changes another agency's items.
+is_desk_staff = is_officer | is_approver | is_auditor | is_administrator
+handles_desk_item = is_officer & acts_for_object_agency & ~is_vendor_user
+
+rules.add_perm("desk.view_queue", is_desk_staff)
+rules.add_perm("desk.view_dashboard", is_desk_staff)
+rules.add_perm(
+    "desk.view_deskitem", ((is_officer | is_approver) & acts_for_object_agency) | is_auditor | is_administrator
+)
+rules.add_perm("desk.handle_item", handles_desk_item)
+rules.add_perm("desk.publish_faq", handles_desk_item)
+rules.add_perm("desk.add_deskitem", rules.always_deny)
+rules.add_perm("desk.change_deskitem", rules.always_deny)
+rules.add_perm("desk.delete_deskitem", rules.always_deny)
+rules.add_perm("desk.delete_faqentry", rules.always_deny)
+# End of the desk section ------------------------------------------------------------------------------------

@@ -20,5 +20,6 @@ urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("vendors/", include("vendors.urls")),
     path("contracts/", include("contracts.urls")),
+    path("desk/", include("desk.urls")),
     prefix_default_language=True,
 )

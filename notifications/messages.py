@@ -312,6 +312,20 @@ def render_message(kind: str, tender, context: dict) -> tuple[str, str]:
             _("%(person)s joined %(vendor)s") % params,
             _("%(person)s accepted your invitation and now acts for %(vendor)s.") % params,
         ),
+        # Desk (desk/services.py) -----------------------------------------------------------------------------
+        "desk.escalated": (
+            _("Overdue at the desk: %(reference)s") % params,
+            _(
+                "The desk item %(reference)s (%(subject)s) was not answered within its response-time target and "
+                "is %(overdue_hours)s hour(s) overdue. Please see that it is answered: %(url)s"
+            )
+            % params,
+        ),
+        "desk.assigned": (
+            _("Desk item %(reference)s is assigned to you") % params,
+            _("The desk item %(reference)s (%(subject)s) was assigned to you to answer: %(url)s") % params,
+        ),
+        # End of the desk block --------------------------------------------------------------------------------
     }
     return messages.get(kind, (kind, label))
 

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "contracts",
     "notifications",
     "portal",
+    "desk",
 ]
 
 MIDDLEWARE = [
@@ -261,3 +262,13 @@ RED_FLAG_PAIR_REPEATS = 2
 # Open data: the prefix of every contracting process's OCDS identifier (ocid = prefix + "-" + the tender's id).
 # Register a real prefix with the Open Contracting Partnership for production.
 OCDS_OCID_PREFIX = "ocds-ppp000"
+
+# The desk (inquiries, suggestions and complaints): the response-time target of each type, in hours (an item
+# unanswered after it is escalated to its agency's supervisors); how many days after an answer or the closing
+# the sender may reopen an item; the longest message; and at most how many items one address (or one e-mail
+# address) may send in the window.
+DESK_RESPONSE_HOURS = {"inquiry": 24, "suggestion": 72, "complaint": 48}
+DESK_REOPEN_DAYS = 14
+DESK_MESSAGE_MAX_CHARS = 5000
+DESK_THROTTLE_COUNT = 5
+DESK_THROTTLE_WINDOW = datetime.timedelta(minutes=10)

@@ -19,6 +19,7 @@ from audit.services import audit_checkpoint_create
 from core import demo_data
 from core.demo_bids import COMMITTEE, KEY_HOLDERS, demo_committee, seed_demo_bids, seed_demo_keys
 from core.demo_contracts import contract_demo_guide, seed_demo_contracts
+from core.demo_desk import desk_demo_guide, seed_demo_desk
 from core.demo_evaluation import evaluation_demo_guide, seed_demo_evaluation
 from core.demo_tenders import seed_demo_tenders
 from core.demo_vendors import seed_demo_vendors
@@ -46,6 +47,7 @@ class Command(BaseCommand):
         self.print_accounts()
         self.print_evaluation_guide()
         self.print_contract_guide()
+        self.print_desk_guide()
 
     def seed(self):
         admin = self._account(*demo_data.ACCOUNTS[0], actor=None)
@@ -84,6 +86,9 @@ class Command(BaseCommand):
                 self.stdout.write(f"Created {contracts} demo contract(s), in every state of the contract workflow.")
         else:
             self.stdout.write("No demo contract: set CONTRACT_CA_KEY_PASSPHRASE to create the contract CA.")
+        desk_items = seed_demo_desk(officer=officer, colleague=User.objects.get(email="officer2@demo.gov"))
+        if desk_items:
+            self.stdout.write(f"Created {desk_items} demo desk item(s) (inquiries, suggestions and complaints).")
         if tenders or bids or evaluated:
             self.stdout.write(
                 "Recovery shares of the demo tenders were discarded; in the app the approver is shown each "
@@ -167,5 +172,13 @@ class Command(BaseCommand):
         if lines:
             self.stdout.write("")
             self.stdout.write("Evaluation and award demo tenders:")
+            for line in lines:
+                self.stdout.write(f"  {line}")
+
+    def print_desk_guide(self) -> None:
+        lines = desk_demo_guide()
+        if lines:
+            self.stdout.write("")
+            self.stdout.write("Demo desk items (private tracking links of the demo senders):")
             for line in lines:
                 self.stdout.write(f"  {line}")
