@@ -2,22 +2,44 @@ import re
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.shortcuts import render
 from django.utils import timezone, translation
 from django.views.i18n import set_language as django_set_language
 
 from core.dashboard import dashboard_for
-from procurement.models import Programme
+from portal import selectors as portal_selectors
+from procurement.models import Phase, Programme
+
+HOME_PROGRAMMES = 6
+HOME_LIST_SIZE = 10
 
 
 def home(request):
-    """The public front page: the programme and its phases, for everyone."""
-    programmes = (
+    """The public front page: tenders open for bids (closing soonest first), the contracts signed lately, the
+    programmes with each phase's progress, and the search. A fixed number of queries whatever the data."""
+    programmes = list(
         Programme.objects.select_related("sponsor_agency")
-        .prefetch_related("phases")
-        .order_by("-start_date", "code")[:6]
+        .prefetch_related(Prefetch("phases", queryset=Phase.objects.order_by("order")))
+        .order_by("-start_date", "code")[:HOME_PROGRAMMES]
     )
-    return render(request, "core/home.html", {"programmes": programmes, "today": timezone.localdate()})
+    today = timezone.localdate()
+    progress = portal_selectors.phases_progress(
+        [p for programme in programmes for p in programme.phases.all()], today=today
+    )
+    by_programme: dict[int, list] = {}
+    for row in progress:
+        by_programme.setdefault(row.phase.programme_id, []).append(row)
+    return render(
+        request,
+        "core/home.html",
+        {
+            "programmes": [(programme, by_programme.get(programme.pk, [])) for programme in programmes],
+            "open_tenders": portal_selectors.open_tenders(timezone.now(), limit=HOME_LIST_SIZE),
+            "recent_contracts": portal_selectors.recent_contracts(limit=HOME_LIST_SIZE),
+            "today": today,
+        },
+    )
 
 
 @login_required

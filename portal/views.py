@@ -16,27 +16,35 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import translate_url
+from django.urls import reverse, translate_url
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from contracts.models import AmendmentStatus, Contract
+from contracts.performance import vendor_scores
 from core.exceptions import ActionRefused
 from core.i18n import is_arabic
 from core.pagination import KeysetPage, keyset_page
+from portal import selectors
 from portal.filters import PortalTenderFilter, not_open_for_bids, open_for_bids
 from portal.forms import ClarificationQuestionForm
+from portal.guides import GUIDE_SLUGS, GUIDES
 from procurement.bid_views import tender_bid_box
-from procurement.models import Tender, TenderDocument
+from procurement.models import Agency, Programme, Tender, TenderDocument
 from procurement.models.tenders import AddendumStatus
+from procurement.selectors import programme_timeline
 from procurement.tender_services import (
     clarification_ask,
     tender_document_download_record,
     tender_document_integrity_failure_record,
 )
+from vendors.models import VendorStatus
 
 PAGE_SIZE = 25
+#: The agency page shows its latest tenders; the tender list (filtered by the agency) pages through all.
+AGENCY_TENDERS = 25
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _MICROSECOND = datetime.timedelta(microseconds=1)
 OG_LOCALES = {"ar": "ar_AR", "en": "en_US"}
@@ -134,7 +142,11 @@ def _published_documents(tender: Tender):
 
 
 def _share_metadata(request, tender: Tender) -> dict:
-    path = tender.get_public_url()
+    return share_metadata(request, tender.get_public_url())
+
+
+def share_metadata(request, path: str) -> dict:
+    """The page's absolute address, its locale and its other languages, for Open Graph and the canonical link."""
     language = "ar" if is_arabic() else "en"
     return {
         "url": request.build_absolute_uri(path),
@@ -253,3 +265,124 @@ def document_download(request, pk: int):
     response["X-Content-SHA256"] = document.sha256
     patch_cache_control(response, private=True)
     return response
+
+
+# Search, agencies, vendors, contracts and programmes -----------------------------------------------
+
+
+def search(request):
+    """One search over public tenders, signed contracts (awards) and verified vendors, in three groups."""
+    results = selectors.search(request.GET.get("q", ""))
+    return render(request, "portal/search.html", {"results": results, "min_length": selectors.MIN_SEARCH_LENGTH})
+
+
+def agency_detail(request, code: str):
+    """A ministry's or agency's published tenders and its signed contracts."""
+    agency = get_object_or_404(Agency.objects.select_related("parent"), code=code.upper())
+    tenders = list(
+        Tender.objects.public()
+        .filter(agency=agency)
+        .select_related("agency")
+        .defer(*LIST_DEFERRED_FIELDS)
+        .order_by("-id")[:AGENCY_TENDERS]
+    )
+    contracts = keyset_page(
+        selectors.public_contracts().filter(agency=agency),
+        key="id",
+        descending=True,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        size=PAGE_SIZE,
+        to_python=int,
+    )
+    return render(
+        request,
+        "portal/agency_detail.html",
+        {"agency": agency, "tenders": tenders, "contracts": contracts, "now": timezone.now()},
+    )
+
+
+def vendor_detail(request, pk: int):
+    """A verified vendor's public profile: its name, categories, the contracts it won and its performance score.
+
+    Nothing of its people, its documents or its bids; a vendor that is not verified has no public page."""
+    vendor = get_object_or_404(
+        selectors.public_vendors().only("id", "legal_name_en", "legal_name_ar", "website", "verified_at", "status"),
+        pk=pk,
+    )
+    contracts = keyset_page(
+        selectors.public_contracts().filter(vendor=vendor),
+        key="id",
+        descending=True,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        size=PAGE_SIZE,
+        to_python=int,
+    )
+    score = vendor_scores([vendor.pk], today=timezone.localdate()).get(vendor.pk)
+    return render(
+        request,
+        "portal/vendor_detail.html",
+        {"vendor": vendor, "categories": vendor.categories.order_by("code"), "contracts": contracts, "score": score},
+    )
+
+
+def contract_detail(request, number):
+    """A signed contract: its parties, value, term, the milestones delivered, the amendments in force, and the
+    fingerprint of the PDF both parties signed."""
+    contract = get_object_or_404(
+        Contract.objects.filter(selectors.signed_contract_filter(), tender__in=Tender.objects.public()).select_related(
+            "agency", "vendor", "tender", "phase__programme"
+        ),
+        number=number,
+    )
+    milestones = list(selectors.public_milestones(contract))
+    path = reverse("portal:contract_detail", args=[contract.number])
+    return render(
+        request,
+        "portal/contract_detail.html",
+        {
+            "contract": contract,
+            "vendor_is_public": contract.vendor.status == VendorStatus.VERIFIED,
+            "milestones": milestones,
+            "progress": selectors.milestone_summary(milestones),
+            "amendments": contract.amendments.filter(status=AmendmentStatus.IN_FORCE)
+            .only("id", "number", "new_value", "new_end_date", "in_force_at", "contract_id")
+            .order_by("number"),
+            "signed_pdf": selectors.fully_signed_pdf(contract),
+            "share": share_metadata(request, path),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def programme_detail(request, pk: int):
+    """A programme's phases and how far each has come, for the public and for sharing."""
+    programme = get_object_or_404(Programme.objects.select_related("sponsor_agency"), pk=pk)
+    phases = list(programme.phases.order_by("order"))
+    today = timezone.localdate()
+    path = reverse("portal:programme_detail", args=[programme.pk])
+    return render(
+        request,
+        "portal/programme_detail.html",
+        {
+            "programme": programme,
+            "progress": selectors.phases_progress(phases, today=today),
+            "timeline": programme_timeline(programme, phases, today=today, rtl=is_arabic()),
+            "share": share_metadata(request, path),
+            "today": today,
+        },
+    )
+
+
+# Guides ------------------------------------------------------------------------------------------
+
+
+def guide_list(request):
+    return render(request, "portal/guides/index.html", {"guides": GUIDES})
+
+
+def guide_detail(request, slug: str):
+    if slug not in GUIDE_SLUGS:
+        raise Http404
+    return render(request, f"portal/guides/{slug}.html", {"guides": GUIDES, "slug": slug})
