@@ -116,6 +116,32 @@ def fully_signed_pdf(contract: Contract) -> ContractSignature | None:
     )
 
 
+def published_pdfs(contract: Contract) -> list[ContractSignature]:
+    """The PDFs the portal offers for download when the agency publishes its signed contracts: for the
+    contract's own text and for each amendment in force, the PDF as it stood after its last signature (both
+    parties'). Empty when the agency does not publish them. Two queries."""
+    if not contract.agency.publishes_signed_contracts:
+        return []
+    signatures = (
+        ContractSignature.objects.filter(version__contract=contract)
+        .filter(Q(version__amendment__isnull=True) | Q(version__amendment__status=AmendmentStatus.IN_FORCE))
+        .select_related("version__amendment")
+        .only("id", "sha256", "signed_at", "pdf", "version__number", "version__amendment__number")
+        .order_by("version__number", "-signed_at", "-pk")
+    )
+    last: dict[int, ContractSignature] = {}
+    for signature in signatures:
+        last.setdefault(signature.version.number, signature)
+    # Only versions signed by both parties are offered.
+    counts = {
+        row["version__number"]: row["n"]
+        for row in ContractSignature.objects.filter(version__contract=contract)
+        .values("version__number")
+        .annotate(n=Count("id"))
+    }
+    return [signature for number, signature in sorted(last.items()) if counts.get(number, 0) >= 2]
+
+
 # Progress pictures --------------------------------------------------------------------------------
 
 

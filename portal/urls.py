@@ -13,6 +13,7 @@ urlpatterns = [
     path("agencies/<str:code>/", views.agency_detail, name="agency_detail"),
     path("vendors/<int:pk>/", views.vendor_detail, name="vendor_detail"),
     path("contracts/<uuid:number>/", views.contract_detail, name="contract_detail"),
+    path("contracts/<uuid:number>/signed/<int:signature>.pdf", views.contract_pdf, name="contract_pdf"),
     path("programmes/<int:pk>/", views.programme_detail, name="programme_detail"),
     path("guides/", views.guide_list, name="guide_list"),
     path("guides/<slug:slug>/", views.guide_detail, name="guide_detail"),

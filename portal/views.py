@@ -350,10 +350,36 @@ def contract_detail(request, number):
             .only("id", "number", "new_value", "new_end_date", "in_force_at", "contract_id")
             .order_by("number"),
             "signed_pdf": selectors.fully_signed_pdf(contract),
+            "published_pdfs": selectors.published_pdfs(contract),
             "share": share_metadata(request, path),
             "today": timezone.localdate(),
         },
     )
+
+
+def contract_pdf(request, number, signature: int):
+    """A signed PDF of a public contract (its own text or an amendment in force), only when its agency publishes
+    them; served as it was signed, with its SHA-256."""
+    from django.http import FileResponse, Http404
+
+    contract = get_object_or_404(
+        Contract.objects.filter(selectors.signed_contract_filter(), tender__in=Tender.objects.public()).select_related(
+            "agency", "tender"
+        ),
+        number=number,
+    )
+    found = next((s for s in selectors.published_pdfs(contract) if s.pk == signature), None)
+    if found is None:
+        raise Http404
+    version = found.version
+    name = (
+        f"{contract.reference}-amendment-{version.amendment.number}.pdf"
+        if version.amendment_id
+        else (f"{contract.reference}.pdf")
+    )
+    response = FileResponse(found.pdf.open("rb"), as_attachment=True, filename=name, content_type="application/pdf")
+    response["X-Content-SHA256"] = found.sha256
+    return response
 
 
 def programme_detail(request, pk: int):

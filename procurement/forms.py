@@ -20,7 +20,18 @@ class AgencyForm(forms.ModelForm):
 
     class Meta:
         model = Agency
-        fields = ["code", "name_en", "name_ar", "kind", "parent", "time_zone", "website", "email", "is_active"]
+        fields = [
+            "code",
+            "name_en",
+            "name_ar",
+            "kind",
+            "parent",
+            "time_zone",
+            "website",
+            "email",
+            "is_active",
+            "publishes_signed_contracts",
+        ]
         widgets = {"name_ar": forms.TextInput(attrs={"dir": "rtl", "lang": "ar"})}
 
 

@@ -92,6 +92,14 @@ class Agency(NormalisedCodeMixin, BilingualNameMixin, models.Model):
     website = models.URLField(_("website"), blank=True)
     email = models.EmailField(_("contact e-mail"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    publishes_signed_contracts = models.BooleanField(
+        _("publish signed contracts on the portal"),
+        default=False,
+        help_text=_(
+            "When set, the portal offers the PDF both parties signed (and each amendment in force) for download; "
+            "otherwise it shows only the PDF's SHA-256 fingerprint."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

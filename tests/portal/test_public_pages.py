@@ -393,3 +393,39 @@ def test_every_public_page_is_accessible_and_works_without_javascript(client, wo
             assert all(" alt=" in tag for tag in html.split("<img")[1:]), url
             titles.add((signed_in, report.title))
     assert len(titles) == 2 * len(urls)  # every page has its own title
+
+
+def test_the_signed_pdf_is_offered_only_when_the_agency_publishes_it(client, world, settings, tmp_path):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.urls import reverse
+
+    from contracts.models import ContractSignature
+    from procurement.models import Agency
+
+    settings.MEDIA_ROOT = tmp_path
+    default_storage.save("contracts/agency.pdf", ContentFile(b"%PDF-1.7 signed by both"))
+    signed = world["signed"]
+    both = ContractSignature.objects.get(version__contract=signed, party="agency")
+    vendor_only = ContractSignature.objects.get(version__contract=signed, party="vendor")
+    with translation_en():
+        url = reverse("portal:contract_pdf", args=[signed.number, both.pk])
+        earlier = reverse("portal:contract_pdf", args=[signed.number, vendor_only.pk])
+    assert client.get(url).status_code == 404  # the agency does not publish its signed contracts
+
+    Agency.objects.filter(pk=signed.agency_id).update(publishes_signed_contracts=True)
+    body = client.get(contract_url(signed)).content.decode()
+    assert url in body and earlier not in body
+    response = client.get(url)
+    assert response.status_code == 200 and response["X-Content-SHA256"] == SIGNED_SHA
+    assert b"".join(response.streaming_content) == b"%PDF-1.7 signed by both"
+    assert client.get(earlier).status_code == 404  # only the PDF as both parties signed it
+    for hidden in world["hidden_contracts"]:
+        with translation_en():
+            assert client.get(reverse("portal:contract_pdf", args=[hidden.number, both.pk])).status_code == 404
+
+
+def translation_en():
+    from django.utils import translation
+
+    return translation.override("en")

@@ -124,6 +124,8 @@ class Command(BaseCommand):
                         "kind": kind,
                         "name_en": name_en,
                         "name_ar": name_ar,
+                        # The ministry running the demo tenders publishes its signed contracts on the portal.
+                        "publishes_signed_contracts": code == "MCIT",
                     },
                 )
             result[code] = agency
