@@ -390,8 +390,27 @@ handles_desk_item = is_officer & acts_for_object_agency & ~is_vendor_user
 
 rules.add_perm("desk.view_queue", is_desk_staff)
 rules.add_perm("desk.view_dashboard", is_desk_staff)
+
+
+@rules.predicate
+def supervises_item_agency(user, item) -> bool:
+    """An approver of the item's agency or of one of its parents: overdue items of a department without its own
+    approvers are escalated to its parent's (``desk.services.agency_supervisors``), who must then be able to
+    open them."""
+    if item is None or not user.agency_id:
+        return False
+    agency, seen = item.agency, set()
+    while agency is not None and agency.pk not in seen:
+        if agency.pk == user.agency_id:
+            return True
+        seen.add(agency.pk)
+        agency = agency.parent
+    return False
+
+
 rules.add_perm(
-    "desk.view_deskitem", ((is_officer | is_approver) & acts_for_object_agency) | is_auditor | is_administrator
+    "desk.view_deskitem",
+    (is_officer & acts_for_object_agency) | (is_approver & supervises_item_agency) | is_auditor | is_administrator,
 )
 rules.add_perm("desk.handle_item", handles_desk_item)
 rules.add_perm("desk.publish_faq", handles_desk_item)

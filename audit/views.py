@@ -346,10 +346,14 @@ def trail_report(request, pk: int):
     download with its SHA-256."""
     from django.utils.cache import patch_cache_control
 
-    from audit.models import TrailReport
+    from audit.models import TrailReport, TrailReportStatus
 
     _require_auditor(request)
     report = get_object_or_404(TrailReport.objects.select_related("contract", "requested_by"), pk=pk)
+    if report.status == TrailReportStatus.RENDERING:
+        # The page reloads itself every few seconds while it waits; the request itself was logged
+        # (audit.trail_report_requested), its polls are not.
+        request.audit_view_logged = True
     response = render(request, "audit/trail_report.html", {"report": report, "contract": report.contract})
     patch_cache_control(response, private=True, no_store=True)
     return response

@@ -35,7 +35,9 @@ def render_sender_email(item: DeskItem, *, kind: str, key: str) -> tuple[str, st
         "days": settings.DESK_REOPEN_DAYS,
     }
     link = f"{settings.SITE_URL}{tracking_url(item, key)}"
-    lines = [_("Dear %(name)s,") % params, ""]
+    # The acknowledgement goes to an address nobody has confirmed yet: it repeats nothing the sender typed
+    # (name, subject), so that the desk cannot be used to send someone else a message in the government's name.
+    lines = [_("Hello,") if kind == "received" else _("Dear %(name)s,") % params, ""]
     if kind == "received":
         subject = _("We received your message %(reference)s") % params
         lines += [
@@ -48,7 +50,7 @@ def render_sender_email(item: DeskItem, *, kind: str, key: str) -> tuple[str, st
     lines += [
         "",
         f"{_('Reference')}: {item.reference}",
-        f"{_('Subject')}: {item.subject}",
+        *([f"{_('Subject')}: {item.subject}"] if kind != "received" else []),
         "",
         _("Follow your message at this private link (do not share it):"),
         link,

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -117,7 +119,7 @@ class SubmitForm(forms.Form):
     def _public_contract(self, reference: str) -> Contract | None:
         tender_reference, _separator, number = reference.upper().rpartition("-C")
         contract = None
-        if tender_reference and number.isdigit():
+        if tender_reference and re.fullmatch(r"[0-9]{1,18}", number):
             contract = (
                 Contract.objects.select_related("agency", "tender")
                 .filter(pk=int(number), tender__reference__iexact=tender_reference)

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import zoneinfo
 from typing import Any
 
 from django.conf import settings
@@ -242,7 +243,8 @@ def item_submit(
     item.full_clean(exclude=["reference", "address_hash"])
     item.save()
     # The reference follows the row's number, which no concurrent submission can share.
-    item.reference = f"DSK-{now.year}-{item.pk:06d}"
+    year = timezone.localtime(now, zoneinfo.ZoneInfo(settings.DISPLAY_TIME_ZONE)).year
+    item.reference = f"DSK-{year}-{item.pk:06d}"
     item.save(update_fields=["reference"])
     key = _issue_key(item)
     _record(
@@ -389,43 +391,53 @@ def escalate_overdue(*, now: datetime.datetime | None = None) -> list[str]:
     escalated: list[str] = []
     candidates = list(DeskItem.objects.due_for_escalation(now).order_by("due_at", "pk").values_list("pk", flat=True))
     for pk in candidates:
-        with transaction.atomic():
-            item = (
-                DeskItem.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("agency__parent")
-                .filter(pk=pk)
-                .filter(Q(escalated_at__isnull=True), status__in=(ItemStatus.RECEIVED, ItemStatus.ASSIGNED))
-                .filter(due_at__lte=now)
-                .first()
-            )
-            if item is None:
-                continue
-            item.escalated_at = now
-            item.save(update_fields=["escalated_at"])
-            supervisors = agency_supervisors(item.agency)
-            overdue_hours = int((now - item.due_at).total_seconds() // 3600)
-            _record(
-                item,
-                kind=EntryKind.ESCALATED,
-                action="desk.item_escalated",
-                now=now,
-                source=item.status,
-                payload={"due_at": item.due_at.isoformat(), "supervisors": [user.email for user in supervisors]},
-            )
-            notify(
-                recipients=supervisors,
-                kind="desk.escalated",
-                context={
-                    "reference": item.reference,
-                    "subject": item.subject,
-                    "item_kind": item.kind,
-                    "due_at": item.due_at.isoformat(),
-                    "overdue_hours": overdue_hours,
-                    "url": _item_url(item),
-                },
-            )
-            escalated.append(item.reference)
+        try:
+            reference = _escalate_one(pk, now=now)
+        except Exception:  # noqa: BLE001 - one failing item must not keep the others from being escalated
+            logger.exception("Escalating desk item %s failed", pk)
+            continue
+        if reference:
+            escalated.append(reference)
     return escalated
+
+
+def _escalate_one(pk: int, *, now: datetime.datetime) -> str:
+    with transaction.atomic():
+        item = (
+            DeskItem.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("agency__parent")
+            .filter(pk=pk)
+            .filter(Q(escalated_at__isnull=True), status__in=(ItemStatus.RECEIVED, ItemStatus.ASSIGNED))
+            .filter(due_at__lte=now)
+            .first()
+        )
+        if item is None:
+            return ""
+        item.escalated_at = now
+        item.save(update_fields=["escalated_at"])
+        supervisors = agency_supervisors(item.agency)
+        overdue_hours = int((now - item.due_at).total_seconds() // 3600)
+        _record(
+            item,
+            kind=EntryKind.ESCALATED,
+            action="desk.item_escalated",
+            now=now,
+            source=item.status,
+            payload={"due_at": item.due_at.isoformat(), "supervisors": [user.email for user in supervisors]},
+        )
+        notify(
+            recipients=supervisors,
+            kind="desk.escalated",
+            context={
+                "reference": item.reference,
+                "subject": item.subject,
+                "item_kind": item.kind,
+                "due_at": item.due_at.isoformat(),
+                "overdue_hours": overdue_hours,
+                "url": _item_url(item),
+            },
+        )
+        return item.reference
 
 
 # Frequently asked questions -----------------------------------------------------------------------

@@ -7,6 +7,8 @@ turns its refusal into a message, keeping what was typed.
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -36,11 +38,18 @@ PAGE_SIZE = 25
 JUST_SENT = "desk_just_sent"
 
 
+def _is_id(value: str) -> bool:
+    """A primary key as typed in a query string: ASCII digits only, not absurdly long ("²".isdigit() is True)."""
+    return re.fullmatch(r"[0-9]{1,18}", value) is not None
+
+
 def _private(response):
-    """Pages that carry a private link are never cached (nor, by the page's meta, indexed)."""
+    """Pages that carry a private link are never cached (nor, by the page's meta, indexed), and their address —
+    which holds the tracking key — is never sent on as a Referer."""
     add_never_cache_headers(response)
     response["Cache-Control"] += ", private"
     response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
     return response
 
 
@@ -145,7 +154,7 @@ def faq(request):
     """Answered inquiries that the agencies published, newest first; by agency if chosen."""
     entries = FaqEntry.objects.published().select_related("agency")
     agency = None
-    if request.GET.get("agency", "").isdigit():
+    if _is_id(request.GET.get("agency", "")):
         agency = Agency.objects.filter(pk=int(request.GET["agency"])).first()
         if agency is not None:
             entries = entries.filter(agency=agency)
@@ -316,7 +325,7 @@ def dashboard(request):
         raise PermissionDenied
     require(request, "desk.view_dashboard")
     agency = None
-    if _sees_all_agencies(request.user) and request.GET.get("agency", "").isdigit():
+    if _sees_all_agencies(request.user) and _is_id(request.GET.get("agency", "")):
         agency = Agency.objects.filter(pk=int(request.GET["agency"])).first()
         if agency is not None:
             items = items.filter(agency=agency)

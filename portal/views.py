@@ -377,7 +377,16 @@ def contract_pdf(request, number, signature: int):
         if version.amendment_id
         else (f"{contract.reference}.pdf")
     )
-    response = FileResponse(found.pdf.open("rb"), as_attachment=True, filename=name, content_type="application/pdf")
+    try:
+        handle = found.pdf.storage.open(found.pdf.name, "rb")
+    except OSError:
+        raise Http404 from None
+    # The bytes sent are the bytes hashed: a stored file that no longer matches its signature's record is not
+    # passed off as the signed contract.
+    if _sha256(handle) != found.sha256:
+        handle.close()
+        raise Http404
+    response = FileResponse(handle, as_attachment=True, filename=name, content_type="application/pdf")
     response["X-Content-SHA256"] = found.sha256
     return response
 

@@ -62,3 +62,11 @@ def test_signing_out_or_switching_language_is_not_a_refusal(client, auditor):
     client.post("/i18n/setlang/", {"language": "ar", "next": "/ar/"})
     client.post("/en/accounts/sign-out/")
     assert not _events("audit.change_refused")
+
+
+def test_a_private_tracking_key_in_an_address_is_not_written_to_the_log(client, auditor):
+    client.force_login(auditor)
+    client.get("/en/desk/track/DSK-2026-000001/secret-key-material/")
+    (event,) = _events("audit.page_viewed")
+    assert "secret-key-material" not in event.canonical
+    assert event.payload["path"] == "/en/desk/track/DSK-2026-000001/…/"

@@ -86,6 +86,24 @@ def test_a_department_without_approvers_escalates_to_its_ministry(agency, approv
     item, _key = submit(agency=department)
     services.escalate_overdue(now=item.due_at)
     assert Notification.objects.get(kind="desk.escalated").recipient == approver
+    # ... who may then open it, though it is not their own agency's.
+    assert approver.has_perm("desk.view_deskitem", item)
+    stranger = UserFactory(agency=AgencyFactory(code="MOF"), roles=[Role.APPROVER])
+    assert not stranger.has_perm("desk.view_deskitem", item)
+
+
+def test_one_failing_item_does_not_keep_the_others_from_being_escalated(agency, approver, monkeypatch):
+    first, _key = submit(agency=agency)
+    second, _key = submit(agency=agency)
+    real = services._escalate_one
+
+    def flaky(pk, *, now):
+        if pk == first.pk:
+            raise RuntimeError("broken row")
+        return real(pk, now=now)
+
+    monkeypatch.setattr(services, "_escalate_one", flaky)
+    assert services.escalate_overdue(now=second.due_at + HOUR) == [second.reference]
 
 
 def test_the_scheduler_escalates(agency, approver):

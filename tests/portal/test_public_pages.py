@@ -396,6 +396,8 @@ def test_every_public_page_is_accessible_and_works_without_javascript(client, wo
 
 
 def test_the_signed_pdf_is_offered_only_when_the_agency_publishes_it(client, world, settings, tmp_path):
+    import hashlib
+
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
     from django.urls import reverse
@@ -404,9 +406,11 @@ def test_the_signed_pdf_is_offered_only_when_the_agency_publishes_it(client, wor
     from procurement.models import Agency
 
     settings.MEDIA_ROOT = tmp_path
-    default_storage.save("contracts/agency.pdf", ContentFile(b"%PDF-1.7 signed by both"))
+    content = b"%PDF-1.7 signed by both"
+    default_storage.save("contracts/agency.pdf", ContentFile(content))
     signed = world["signed"]
     both = ContractSignature.objects.get(version__contract=signed, party="agency")
+    ContractSignature.objects.filter(pk=both.pk).update(sha256=hashlib.sha256(content).hexdigest())
     vendor_only = ContractSignature.objects.get(version__contract=signed, party="vendor")
     with translation_en():
         url = reverse("portal:contract_pdf", args=[signed.number, both.pk])
@@ -417,9 +421,12 @@ def test_the_signed_pdf_is_offered_only_when_the_agency_publishes_it(client, wor
     body = client.get(contract_url(signed)).content.decode()
     assert url in body and earlier not in body
     response = client.get(url)
-    assert response.status_code == 200 and response["X-Content-SHA256"] == SIGNED_SHA
-    assert b"".join(response.streaming_content) == b"%PDF-1.7 signed by both"
+    assert response.status_code == 200 and response["X-Content-SHA256"] == hashlib.sha256(content).hexdigest()
+    assert b"".join(response.streaming_content) == content
     assert client.get(earlier).status_code == 404  # only the PDF as both parties signed it
+    with default_storage.open("contracts/agency.pdf", "wb") as handle:  # the stored file is changed
+        handle.write(b"%PDF-1.7 forged")
+    assert client.get(url).status_code == 404  # never passed off as the signed contract
     for hidden in world["hidden_contracts"]:
         with translation_en():
             assert client.get(reverse("portal:contract_pdf", args=[hidden.number, both.pk])).status_code == 404
