@@ -7,11 +7,13 @@ from procurement.ocds_views import urlpatterns as ocds_urlpatterns
 
 urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
+    path("api/v1/", include("api.urls")),
     *ocds_urlpatterns,
 ]
 
 urlpatterns += i18n_patterns(
     path("", include("core.urls")),
+    path("accounts/api-tokens/", include("api.account_urls")),
     path("accounts/", include("accounts.urls")),
     path("", include("procurement.urls")),
     path("audit/", include("audit.urls")),

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_filters",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
     "core",
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "notifications",
     "portal",
     "desk",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -191,11 +193,31 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerTokenAuthentication",
+        "api.authentication.BrowserSessionAuthentication",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle", "api.throttling.AddressRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": "2000/hour", "address": "600/minute", "token_issue": "10/minute"},
+    "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
 }
+# The largest JSON body the API reads (413 beyond it).
+API_MAX_BODY_BYTES = 1024 * 1024
 SPECTACULAR_SETTINGS = {
     "TITLE": "PPP Procurement API",
     "DESCRIPTION": "Tenders, awards and contracts of the national e-government programme.",
     "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "PREPROCESSING_HOOKS": ["api.docs.only_api_paths"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.add_problem_responses"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # The key that signs audit-log checkpoints. Generated on first use when it does not exist in
