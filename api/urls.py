@@ -17,6 +17,9 @@ urlpatterns = [
     path("auth/token/", views.TokenIssueView.as_view(), name="token"),
     path("schema/", docs.SchemaView.as_view(), name="schema"),
     path("docs/", docs.DocsView.as_view(), name="docs"),
+    path("", include("api.urls_tenders")),
+    path("", include("api.urls_bids")),
+    path("", include("api.urls_contracts")),
     path("", include(router.urls)),
     re_path(r"^.*$", views.NotFoundView.as_view(), name="not_found"),
 ]
