@@ -69,7 +69,10 @@ def is_flooding(*, address: str, email: str, now: datetime.datetime) -> bool:
     hashed = address_hash(address)
     if hashed and len(recent.filter(address_hash=hashed).values_list("pk", flat=True)[:limit]) >= limit:
         return True
-    return bool(email) and len(recent.filter(sender_email__iexact=email).values_list("pk", flat=True)[:limit]) >= limit
+    # Addresses are stored lower-cased (``item_submit``), so the exact match uses the (sender_email, received_at)
+    # index.
+    email = (email or "").strip().lower()
+    return bool(email) and len(recent.filter(sender_email=email).values_list("pk", flat=True)[:limit]) >= limit
 
 
 def item_for_tracking(reference: str, key: str) -> DeskItem | None:
@@ -230,7 +233,7 @@ def item_submit(
         tender=tender,
         contract=contract,
         sender_name=_text(sender_name, field="sender_name", limit=200),
-        sender_email=(sender_email or "").strip(),
+        sender_email=(sender_email or "").strip().lower(),
         sender_phone=_text(sender_phone, field="sender_phone", limit=30, required=False),
         sender_user=sender_user if sender_user is not None and sender_user.is_authenticated else None,
         language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE,
@@ -285,6 +288,13 @@ def item_reopen(*, item: DeskItem, reason: str) -> DeskItem:
     item.reopen(due_at=_due_at(item.kind, now))
     item.save(update_fields=["status", "due_at", "escalated_at", "closed_at", "closing_note", "reopened_count"])
     _record(item, kind=EntryKind.REOPENED, action="desk.item_reopened", text=reason, source=source, now=now)
+    # Whoever had it (or, if nobody had, the agency's officers) hears that it is back in the queue.
+    assignee = item.assigned_to if item.assigned_to_id else None
+    notify(
+        recipients=[assignee] if assignee is not None else list(agency_officers(item.agency_id)),
+        kind="desk.reopened",
+        context={"reference": item.reference, "subject": item.subject, "url": _item_url(item)},
+    )
     return item
 
 

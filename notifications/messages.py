@@ -325,6 +325,11 @@ def render_message(kind: str, tender, context: dict) -> tuple[str, str]:
             _("Desk item %(reference)s is assigned to you") % params,
             _("The desk item %(reference)s (%(subject)s) was assigned to you to answer: %(url)s") % params,
         ),
+        "desk.reopened": (
+            _("Desk item %(reference)s was reopened") % params,
+            _("The sender reopened the desk item %(reference)s (%(subject)s); it is back in the queue: %(url)s")
+            % params,
+        ),
         # End of the desk block --------------------------------------------------------------------------------
     }
     return messages.get(kind, (kind, label))

@@ -128,12 +128,19 @@ def test_reopen_within_the_period_returns_to_the_assigned_officer(item, officer)
     first = reopened.first_answered_at
     again = services.item_answer(actor=officer, item=reopened, answer="Try the page Licences → Renew.")
     assert again.first_answered_at == first and again.answer == "Try the page Licences → Renew."
+    # The officer who had it hears that it is back.
+    from notifications.models import Notification
+
+    assert Notification.objects.get(kind="desk.reopened").recipient == officer
 
 
 def test_reopen_a_closed_item_without_an_assignee_returns_to_the_queue(item, officer):
     closed = services.item_close(actor=officer, item=item[0], note="Duplicate of DSK-2026-000001.")
     reopened = services.item_reopen(item=closed, reason="It is not a duplicate.")
     assert reopened.status == ItemStatus.RECEIVED and reopened.closed_at is None and reopened.closing_note == ""
+    from notifications.models import Notification
+
+    assert officer.pk in set(Notification.objects.filter(kind="desk.reopened").values_list("recipient_id", flat=True))
 
 
 @override_settings(DESK_REOPEN_DAYS=14)
