@@ -61,6 +61,9 @@ def run_idempotently(request, *, user, perform: Callable[[], Response], withheld
             detail=_("Use 1 to 255 visible ASCII characters, e.g. a UUID."),
         )
     fingerprint = request_fingerprint(request.body)
+    error: Exception | None = None
+    # The record's row is held from its creation to the stored answer: a concurrent request with the same key
+    # waits on it, then replays the answer.
     with transaction.atomic():
         IdempotencyRecord.objects.filter(user=user, key=key, created_at__lt=timezone.now() - RETENTION).delete()
         try:
@@ -71,16 +74,27 @@ def run_idempotently(request, *, user, perform: Callable[[], Response], withheld
         except IntegrityError:
             record = IdempotencyRecord.objects.select_for_update().get(user=user, key=key)
             return _replay(request, record, fingerprint)
-        response = perform()
-        if not status.is_success(response.status_code):
-            transaction.set_rollback(True)
-            return response
-        body = response.data
-        if isinstance(body, dict) and withheld_fields:
-            body = {name: (None if name in withheld_fields else value) for name, value in body.items()}
-        record.response_status = response.status_code
-        record.response_body = _json_safe(body)
-        record.save(update_fields=["response_status", "response_body"])
+        try:
+            response = perform()
+        except Exception as exc:
+            if transaction.get_rollback():  # the transaction itself is broken: nothing of it can be kept
+                raise
+            error = exc
+        if error is not None or not status.is_success(response.status_code):
+            # A refusal is not remembered (the request may be corrected and sent again with the same key).
+            # The services roll back their own work when they refuse, and what they keep on purpose — the
+            # audit record of a refusal, written in a transaction of its own — must stay: so this transaction
+            # commits, without the record.
+            record.delete()
+        else:
+            body = response.data
+            if isinstance(body, dict) and withheld_fields:
+                body = {name: (None if name in withheld_fields else value) for name, value in body.items()}
+            record.response_status = response.status_code
+            record.response_body = _json_safe(body)
+            record.save(update_fields=["response_status", "response_body"])
+    if error is not None:
+        raise error
     return response
 
 

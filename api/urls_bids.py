@@ -1,5 +1,28 @@
-"""Routes of the JSON API's bids resources and transitions (included by api/urls.py)."""
+"""Routes of the JSON API's vendors and bids resources and transitions (included by api/urls.py)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from api import bid_views
+
+router = SimpleRouter()
+router.register("vendors", bid_views.VendorViewSet, basename="vendor")
+
+urlpatterns: list = [
+    path("vendors/me/", bid_views.MyVendorView.as_view(), name="vendor-me"),
+    *router.urls,
+    path("bids/", bid_views.BidListView.as_view(), name="bid-list"),
+    path("bids/<int:pk>/", bid_views.BidDetailView.as_view(), name="bid-detail"),
+    path("bids/<int:pk>/documents/", bid_views.BidDocumentView.as_view(), name="bid-documents"),
+    path(
+        "bids/<int:pk>/documents/<int:file_pk>/",
+        bid_views.BidDocumentRemoveView.as_view(),
+        name="bid-document-remove",
+    ),
+    path("bids/<int:pk>/transitions/", bid_views.BidTransitionListView.as_view(), name="bid-transitions"),
+    path(
+        "bids/<int:pk>/transitions/<str:name>/",
+        bid_views.BidTransitionView.as_view(),
+        name="bid-transition",
+    ),
+]

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='agency',
             name='publishes_signed_contracts',
-            field=models.BooleanField(default=False, help_text="When set, the portal offers the PDF both parties signed (and each amendment in force) for download; otherwise it shows only the PDF's SHA-256 fingerprint.", verbose_name='publish signed contracts on the portal'),
+            field=models.BooleanField(default=False, help_text="When set, the portal offers the PDF both parties signed (and each amendment in force) for download; otherwise it shows only the PDF's SHA-256 fingerprint. A signed PDF names its signatories as their certificates do (name and e-mail address).", verbose_name='publish signed contracts on the portal'),
         ),
     ]

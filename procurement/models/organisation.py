@@ -97,7 +97,8 @@ class Agency(NormalisedCodeMixin, BilingualNameMixin, models.Model):
         default=False,
         help_text=_(
             "When set, the portal offers the PDF both parties signed (and each amendment in force) for download; "
-            "otherwise it shows only the PDF's SHA-256 fingerprint."
+            "otherwise it shows only the PDF's SHA-256 fingerprint. A signed PDF names its signatories as their "
+            "certificates do (name and e-mail address)."
         ),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -139,3 +139,35 @@ def test_two_concurrent_requests_with_one_key_have_one_effect(officer):
     assert sum(1 for answer in answers if answer.get("Idempotent-Replayed") == "true") == 1
     assert ApiToken.objects.count() == 1
     assert AuditEvent.objects.filter(action="api.token_issued").count() == 1
+
+
+class RefuseOnRecord(APIView):
+    """A service that refuses the way ``tender_services._atomic_recording_refusals`` does: its own work rolled
+    back, the refusal written to the audit log in a transaction of its own, then raised."""
+
+    @idempotent
+    def post(self, request):
+        from django.db import transaction
+
+        from core.exceptions import ActionRefused
+
+        try:
+            with transaction.atomic():
+                audit_event_append(action="test.half_done", actor=request.user)
+                raise ActionRefused("Someone else must approve it.")
+        except ActionRefused:
+            with transaction.atomic():
+                audit_event_append(action="test.refused", actor=request.user)
+            raise
+
+
+@pytest.mark.django_db
+def test_a_refusal_recorded_by_the_service_stays_in_the_log_with_a_key(officer):
+    factory = APIRequestFactory()
+    request = factory.post("/api/v1/things/", {"a": 1}, format="json", HTTP_IDEMPOTENCY_KEY="k-refused")
+    force_authenticate(request, user=officer)
+    response = RefuseOnRecord.as_view()(request)
+    assert response.status_code == 409
+    assert AuditEvent.objects.filter(action="test.refused").count() == 1
+    assert not AuditEvent.objects.filter(action="test.half_done").exists()
+    assert not IdempotencyRecord.objects.exists()  # not remembered: the corrected request may use the key

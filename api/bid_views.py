@@ -1,0 +1,382 @@
+"""The API's vendors and bids. The vendor register follows the web's rule (``vendors.view_vendor``: the
+officers, approvers, auditors and administrators see every vendor; a vendor's people see their own company);
+bids are the caller's own vendor's only (anyone else's: 404), and every write calls the service the web's bid
+pages call (``procurement/bid_services.py``), which checks, audits and seals.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, generics, parsers, permissions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.bid_serializers import (
+    BidDetailSerializer,
+    BidDocumentSerializer,
+    BidDocumentUploadSerializer,
+    BidDraftSerializer,
+    BidSerializer,
+    BidStartSerializer,
+    BidTransitionResultSerializer,
+    BidTransitionSerializer,
+    EmptySerializer,
+    MyVendorSerializer,
+    VendorSerializer,
+    WithdrawSerializer,
+)
+from api.exceptions import PayloadTooLarge
+from api.idempotency import idempotent
+from api.pagination import KeysetPagination
+from api.permissions import HasObjectRule
+from api.views import IDEMPOTENCY_PARAMETER, ReadOnlyResource
+from procurement import bid_services
+from procurement.bid_forms import ConsortiumMemberForm
+from procurement.bid_views import bid_actions
+from procurement.models import Bid, BidFile
+from procurement.models.bids import BidStatus
+from vendors.filters import VendorFilter
+from vendors.models import Debarment, Vendor, VendorMembership
+
+PROBLEM = OpenApiResponse(description="A problem (application/problem+json)")
+
+
+def _schema_only(view) -> bool:
+    return getattr(view, "swagger_fake_view", False)
+
+
+def _with_debarred(queryset):
+    today = timezone.localdate()
+    return queryset.annotate(debarred=Exists(Debarment.objects.active(today).filter(vendor=OuterRef("pk"))))
+
+
+# Vendors ----------------------------------------------------------------------------------------------------
+
+
+class VendorViewSet(ReadOnlyResource):
+    """The vendor register, as the officers' vendor list shows it (``vendors.view_vendor``). There is no public
+    register on the web either: the public list is the debarment list."""
+
+    permission_classes = [permissions.IsAuthenticated, HasObjectRule]
+    object_rule = "vendors.view_vendor"
+    serializer_class = VendorSerializer
+    filterset_class = VendorFilter
+
+    def get_queryset(self):
+        vendors = Vendor.objects.prefetch_related("categories")
+        if _schema_only(self):
+            return _with_debarred(vendors)
+        sees_all = self.request.user.has_perm("vendors.view_vendor")
+        if self.action == "list":
+            if not sees_all:
+                raise exceptions.PermissionDenied()
+            vendors = vendors.distinct()
+        elif not sees_all:
+            # Another company does not exist for a vendor's people (404); their own is checked by the rule.
+            vendors = vendors.filter(memberships__user=self.request.user)
+        return _with_debarred(vendors)
+
+
+class MyVendorView(generics.GenericAPIView):
+    """The caller's own company (vendors' people), with whether it may bid today and why not."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = MyVendorSerializer
+
+    def get(self, request):
+        membership = VendorMembership.objects.filter(user=request.user).first()
+        if membership is None:
+            raise exceptions.NotFound()
+        vendor = _with_debarred(Vendor.objects.prefetch_related("categories")).get(pk=membership.vendor_id)
+        if not request.user.has_perm("vendors.view_vendor", vendor):
+            raise exceptions.NotFound()
+        today = timezone.localdate()
+        problems = bid_services.eligibility_problems(vendor, today)
+        vendor.may_bid = not problems
+        vendor.eligibility_problems = problems
+        vendor.is_administrator = membership.is_administrator
+        return Response(self.get_serializer(vendor).data)
+
+
+# Bids -------------------------------------------------------------------------------------------------------
+
+
+class BidFilter(django_filters.FilterSet):
+    tender = django_filters.NumberFilter(field_name="tender_id", label=gettext_lazy("Tender"))
+    status = django_filters.ChoiceFilter(choices=BidStatus.choices, label=gettext_lazy("Status"))
+
+    class Meta:
+        model = Bid
+        fields = ["tender", "status"]
+
+
+def _own_vendor(request):
+    """The caller's vendor, if they may bid at all (the web's "My bids" rule), else 403."""
+    vendor = bid_services.vendor_of(request.user)
+    if vendor is None or not request.user.has_perm("procurement.submit_bid"):
+        raise exceptions.PermissionDenied()
+    return vendor
+
+
+def _own_bid(request, pk: int) -> Bid:
+    """One of the caller's vendor's bids; any other bid does not exist for them (404)."""
+    vendor = bid_services.vendor_of(request.user)
+    if vendor is None:
+        raise exceptions.NotFound()
+    bid = get_object_or_404(Bid.objects.select_related("tender__agency", "vendor"), pk=pk, vendor=vendor)
+    if not request.user.has_perm("procurement.change_bid", bid):
+        raise exceptions.NotFound()
+    return bid
+
+
+def _draft_input(bid: Bid, data: dict) -> dict:
+    """The posted fields over the saved draft, in the service's form; consortium members are named by their
+    registration numbers and resolved exactly as the web form does (``ConsortiumMemberForm``)."""
+    draft = bid_services.read_draft(bid)
+    for key in ("answers", "total_price", "currency", "validity_days"):
+        if key in data:
+            draft[key] = data[key]
+    if "lines" in data:
+        draft["lines"] = [dict(line) for line in data["lines"]]
+    if "consortium" in data:
+        rows, errors = [], {}
+        for index, row in enumerate(data["consortium"]):
+            form = ConsortiumMemberForm(data=dict(row))
+            if not form.is_valid():
+                for name, messages in form.errors.items():
+                    errors[f"consortium.{index}.{name}"] = list(messages)
+                continue
+            if form.vendor is not None:
+                rows.append({"vendor_id": str(form.vendor.pk), "share": form.cleaned_data.get("share", "")})
+        if errors:
+            raise exceptions.ValidationError(errors)
+        draft["consortium"] = rows
+    return draft
+
+
+def _detail(request, bid: Bid, status_code: int = status.HTTP_200_OK) -> Response:
+    bid.refresh_from_db()
+    return Response(BidDetailSerializer(bid, context={"request": request}).data, status=status_code)
+
+
+@extend_schema_view(
+    get=extend_schema(summary="The caller's vendor's bids", responses={200: BidSerializer(many=True), 403: PROBLEM}),
+)
+class BidListView(generics.ListCreateAPIView):
+    """The bids of the caller's vendor ("My bids"); POST starts a draft on a published tender (or returns the
+    vendor's live bid on it), optionally with the draft's first content."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = BidSerializer
+    pagination_class = KeysetPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = BidFilter
+
+    def get_queryset(self):
+        if _schema_only(self):
+            return Bid.objects.none()
+        return Bid.objects.filter(vendor=_own_vendor(self.request)).select_related("tender")
+
+    @extend_schema(
+        summary="Start a bid",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=BidStartSerializer,
+        responses={201: BidDetailSerializer, 400: PROBLEM, 403: PROBLEM, 409: PROBLEM, 422: PROBLEM},
+    )
+    @idempotent
+    def post(self, request, *args, **kwargs):
+        serializer = BidStartSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():  # a draft refused leaves no bid behind
+            bid = bid_services.bid_start(actor=request.user, tender=serializer.validated_data["tender"])
+            if "draft" in serializer.validated_data:
+                bid_services.bid_save_draft(
+                    actor=request.user, bid=bid, data=_draft_input(bid, serializer.validated_data["draft"])
+                )
+        return _detail(request, bid, status.HTTP_201_CREATED)
+
+
+class BidDetailView(APIView):
+    """One of the caller's vendor's bids; PATCH saves the draft (the fields sent replace those saved)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = BidDetailSerializer
+
+    @extend_schema(summary="A bid", responses={200: BidDetailSerializer, 404: PROBLEM})
+    def get(self, request, pk: int):
+        return _detail(request, _own_bid(request, pk))
+
+    @extend_schema(
+        summary="Save the draft",
+        request=BidDraftSerializer,
+        responses={200: BidDetailSerializer, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+    )
+    def patch(self, request, pk: int):
+        bid = _own_bid(request, pk)
+        serializer = BidDraftSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        bid_services.bid_save_draft(actor=request.user, bid=bid, data=_draft_input(bid, serializer.validated_data))
+        return _detail(request, bid)
+
+
+class LimitedMultiPartParser(parsers.MultiPartParser):
+    """A document upload larger than the largest accepted file (and a margin for the form) is refused (413)
+    before it is read."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        request = (parser_context or {}).get("request")
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
+        except ValueError:
+            declared = 0
+        if declared > settings.UPLOAD_MAX_BYTES + 64 * 1024:
+            raise PayloadTooLarge()
+        return super().parse(stream, media_type, parser_context)
+
+
+class BidDocumentView(APIView):
+    """Attach a document to the draft (multipart: ``title`` and ``document``). It is checked as on the web
+    (size, kind sniffed from the content) and sealed to the tender's key as it is stored."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    parser_classes = [LimitedMultiPartParser]
+    serializer_class = BidDocumentSerializer
+
+    @extend_schema(
+        summary="Attach a document",
+        request={"multipart/form-data": BidDocumentUploadSerializer},
+        responses={201: BidDocumentSerializer, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM, 413: PROBLEM},
+    )
+    def post(self, request, pk: int):
+        bid = _own_bid(request, pk)
+        data = {key: request.data.get(key) for key in request.data}
+        serializer = BidDocumentUploadSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        bid_file = bid_services.bid_file_add(
+            actor=request.user,
+            bid=bid,
+            uploaded_file=serializer.validated_data["document"],
+            title=serializer.validated_data["title"],
+        )
+        return Response(BidDocumentSerializer(bid_file).data, status=status.HTTP_201_CREATED)
+
+
+class BidDocumentRemoveView(APIView):
+    """Take a document out of the draft."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = BidDocumentSerializer
+
+    @extend_schema(summary="Remove a document from the draft", responses={204: None, 404: PROBLEM, 409: PROBLEM})
+    def delete(self, request, pk: int, file_pk: int):
+        bid = _own_bid(request, pk)
+        bid_file = get_object_or_404(BidFile, pk=file_pk, bid=bid, in_draft=True)
+        bid_services.bid_file_remove(actor=request.user, bid=bid, bid_file=bid_file)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# Transitions ------------------------------------------------------------------------------------------------
+
+
+def _transitions():
+    """name → (label, payload serializer, the web's action flag, the service)."""
+    return {
+        "submit": (
+            _("Submit the bid"),
+            EmptySerializer,
+            lambda actions, bid: actions.edit and bid.has_draft,
+            lambda actor, bid: bid_services.bid_submit(actor=actor, bid=bid),
+        ),
+        "modify": (
+            _("Start a modification"),
+            EmptySerializer,
+            lambda actions, bid: actions.modify,
+            lambda actor, bid: bid_services.bid_start_modification(actor=actor, bid=bid) and None,
+        ),
+        "discard_modification": (
+            _("Discard the modification"),
+            EmptySerializer,
+            lambda actions, bid: actions.discard,
+            lambda actor, bid: bid_services.bid_discard_modification(actor=actor, bid=bid) and None,
+        ),
+        "withdraw": (
+            _("Withdraw the bid"),
+            WithdrawSerializer,
+            lambda actions, bid: actions.withdraw,
+            lambda actor, bid: bid_services.bid_withdraw(actor=actor, bid=bid),
+        ),
+        "reconfirm": (
+            _("Re-confirm the bid"),
+            EmptySerializer,
+            lambda actions, bid: actions.reconfirm,
+            lambda actor, bid: bid_services.bid_reconfirm(actor=actor, bid=bid),
+        ),
+    }
+
+
+TRANSITION_NAMES = ("submit", "modify", "discard_modification", "withdraw", "reconfirm")
+
+
+class BidTransitionListView(APIView):
+    """What the caller may do with the bid now (the web's buttons); the service decides again when asked."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = BidTransitionSerializer
+    pagination_class = None
+
+    @extend_schema(summary="The bid's transitions", responses={200: BidTransitionSerializer(many=True), 404: PROBLEM})
+    def get(self, request, pk: int):
+        bid = _own_bid(request, pk)
+        actions = bid_actions(bid, request.user, timezone.now())
+        listed = [
+            {
+                "name": name,
+                "label": label,
+                "required_fields": [n for n, f in payload().fields.items() if f.required],
+            }
+            for name, (label, payload, allowed, _service) in _transitions().items()
+            if allowed(actions, bid)
+        ]
+        return Response(BidTransitionSerializer(listed, many=True).data)
+
+
+class BidTransitionView(APIView):
+    """Perform a transition: ``submit`` (seal the saved draft as the next version; a receipt), ``modify``
+    (start a new version), ``discard_modification``, ``withdraw`` (``{"confirm": true}``; a receipt) or
+    ``reconfirm`` (after a material addendum; a receipt). The answer is the bid and the receipt, if any —
+    the same receipt the web gives."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = BidTransitionResultSerializer
+
+    @extend_schema(
+        summary="Perform a transition",
+        parameters=[
+            IDEMPOTENCY_PARAMETER,
+            OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(TRANSITION_NAMES)),
+        ],
+        request=WithdrawSerializer,
+        responses={200: BidTransitionResultSerializer, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM, 422: PROBLEM},
+    )
+    @idempotent
+    def post(self, request, pk: int, name: str):
+        transition = _transitions().get(name)
+        if transition is None:
+            raise exceptions.NotFound()
+        bid = _own_bid(request, pk)
+        _label, payload, _allowed, service = transition
+        payload(data=request.data if request.data else {}).is_valid(raise_exception=True)
+        receipt = service(request.user, bid)
+        bid.refresh_from_db()
+        context = {"request": request}
+        body = {"bid": bid, "receipt": receipt}
+        return Response(BidTransitionResultSerializer(body, context=context).data)
