@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("api.urls_tenders")),
     path("", include("api.urls_bids")),
     path("", include("api.urls_contracts")),
+    path("", include("api.urls_evaluation")),
     path("", include(router.urls)),
     re_path(r"^.*$", views.NotFoundView.as_view(), name="not_found"),
 ]
