@@ -474,7 +474,10 @@ class PdfRenderer(renderers.BaseRenderer):
     render_style = "binary"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data
+        if isinstance(data, bytes | bytearray) or data is None:
+            return data
+        # An error (a problem-details dict, already given the problem+json content type): written as JSON.
+        return renderers.JSONRenderer().render(data, accepted_media_type, renderer_context)
 
 
 def _pdf(field_file, filename: str) -> FileResponse:

@@ -6,11 +6,19 @@ no inline style, so that it works under the site's Content-Security-Policy (``sc
 
 from __future__ import annotations
 
+import threading
+
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+# drf-spectacular resolves its extensions' target classes lazily and not thread-safely: two first requests at
+# once could fail with a 500 (``'NoneType' object has no attribute 'startswith'``). One schema at a time.
+_SCHEMA_LOCK = threading.Lock()
 
 
 class SchemaView(SpectacularAPIView):
-    pass
+    def dispatch(self, request, *args, **kwargs):
+        with _SCHEMA_LOCK:
+            return super().dispatch(request, *args, **kwargs)
 
 
 class DocsView(SpectacularSwaggerSplitView):

@@ -29,6 +29,7 @@ from accounts.models import PersonalKey
 from api.idempotency import idempotent
 from api.pagination import KeysetPagination
 from api.parsers import LimitedJSONParser
+from api.permissions import HasObjectRule
 from api.tender_serializers import (
     AddendumSerializer,
     ClarificationSerializer,
@@ -108,6 +109,9 @@ class TenderResourceViewSet(TenderViewSet):
     """Tenders: read by anyone as on the portal and the officers' list; drafted and edited by the officers of
     the tender's agency (``tender_create``, ``tender_update``, the services of the web form)."""
 
+    # Reads are public; a write needs a caller (anonymous: 401 before the idempotency record is looked up).
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly, HasObjectRule]
+
     def get_serializer_class(self):
         if self.action == "create":
             return TenderCreateSerializer
@@ -162,7 +166,7 @@ class TenderChildList(generics.ListAPIView):
     """A list that belongs to one tender: everything for those who see its internals, otherwise what the
     portal publishes (the tender itself must be visible to the caller, or the answer is 404)."""
 
-    permission_classes = [permissions.AllowAny]
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
     pagination_class = KeysetPagination
     filter_backends = [DjangoFilterBackend]
 

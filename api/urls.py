@@ -22,5 +22,5 @@ urlpatterns = [
     path("", include("api.urls_contracts")),
     path("", include("api.urls_evaluation")),
     path("", include(router.urls)),
-    re_path(r"^.*$", views.NotFoundView.as_view(), name="not_found"),
+    re_path(r"^[\s\S]*$", views.NotFoundView.as_view(), name="not_found"),  # [\s\S]: a %0A in the path too
 ]
