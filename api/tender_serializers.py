@@ -16,8 +16,11 @@ from rest_framework import serializers
 from api.serializers import StrictInputMixin, TenderSerializer
 from procurement.models import Addendum, Clarification, OpeningCommitteeMember, Tender, TenderDocument
 from procurement.models.tenders import TenderStatus
-from procurement.tender_forms import MAX_CRITERIA
+from procurement.tender_forms import MAX_CRITERIA, AddendumDocumentFormSet
 from procurement.tender_services import TENDER_FIELDS
+
+#: As many documents as the web's addendum form takes at once.
+MAX_ADDENDUM_DOCUMENTS = AddendumDocumentFormSet.max_num
 
 
 def tender_status_field() -> serializers.CharField:
@@ -62,6 +65,9 @@ class TenderCreateSerializer(TenderUpdateSerializer):
 
 
 class CriterionSerializer(serializers.Serializer):
+    """A technical criterion as published; a bid's ``answers`` and the evaluators' scores are keyed by its id."""
+
+    id = serializers.IntegerField(read_only=True)
     name_en = serializers.CharField()
     name_ar = serializers.CharField()
     description_en = serializers.CharField()
@@ -69,8 +75,9 @@ class CriterionSerializer(serializers.Serializer):
     weight = serializers.DecimalField(max_digits=5, decimal_places=2)
 
 
-class TenderWrittenSerializer(TenderSerializer):
-    """The tender as stored after a write, with its criteria."""
+class TenderDetailSerializer(TenderSerializer):
+    """One tender with its technical criteria, as the portal's tender page shows them to bidders (a tender is
+    readable only once published, or by those who see its internals, who also see a draft's criteria)."""
 
     status = tender_status_field()
     criteria = serializers.SerializerMethodField()
@@ -81,6 +88,10 @@ class TenderWrittenSerializer(TenderSerializer):
     @extend_schema_field(CriterionSerializer(many=True))
     def get_criteria(self, tender: Tender) -> list[dict]:
         return CriterionSerializer(tender.criteria.order_by("order", "id"), many=True).data
+
+
+class TenderWrittenSerializer(TenderDetailSerializer):
+    """The tender as stored after a write, with its criteria."""
 
 
 # Transitions ---------------------------------------------------------------------------------------------
@@ -192,6 +203,8 @@ class ClarificationSerializer(serializers.ModelSerializer):
 
 
 class AddendumSerializer(serializers.ModelSerializer):
+    """An addendum; ``number`` identifies it within its tender (``/tenders/{id}/addenda/{number}/``)."""
+
     class Meta:
         model = Addendum
         fields = [
@@ -207,3 +220,78 @@ class AddendumSerializer(serializers.ModelSerializer):
             "created_at",
             "issued_at",
         ]
+
+
+# Questions and addenda, written --------------------------------------------------------------------------
+
+
+class QuestionInputSerializer(StrictInputMixin, serializers.Serializer):
+    question = serializers.CharField(
+        help_text=_("Published with its answer to every vendor, without naming who asked.")
+    )
+
+
+class AnswerInputSerializer(StrictInputMixin, serializers.Serializer):
+    answer = serializers.CharField(help_text=_("Published to every vendor, without naming who asked."))
+
+
+class AddendumCreateSerializer(StrictInputMixin, serializers.Serializer):
+    """What the web's addendum form takes. Leave out (or send null) what does not change; a deadline can only
+    move later. ``new_estimated_value`` or ``new_criteria`` (the complete new list, weights adding up to 100)
+    need an approver's approval; otherwise the addendum is issued at once. Documents are sent as
+    ``multipart/form-data`` (``documents``, with ``document_titles`` in the same order; a document with the same
+    title as a current one replaces it); ``new_criteria`` only in a JSON body."""
+
+    summary_en = serializers.CharField()
+    summary_ar = serializers.CharField()
+    new_clarification_deadline = serializers.DateTimeField(required=False, allow_null=True)
+    new_submission_deadline = serializers.DateTimeField(required=False, allow_null=True)
+    new_opening_time = serializers.DateTimeField(required=False, allow_null=True)
+    new_estimated_value = serializers.DecimalField(
+        max_digits=18, decimal_places=2, min_value=Decimal("0"), required=False, allow_null=True
+    )
+    new_criteria = CriterionInputSerializer(many=True, required=False, allow_null=True, max_length=MAX_CRITERIA)
+    documents = serializers.ListField(child=serializers.FileField(), required=False, max_length=MAX_ADDENDUM_DOCUMENTS)
+    document_titles = serializers.ListField(
+        child=serializers.CharField(max_length=255, allow_blank=True),
+        required=False,
+        max_length=MAX_ADDENDUM_DOCUMENTS,
+        help_text=_("The documents' titles, in their order (the file's name when left out or blank)."),
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if len(attrs.get("document_titles", [])) > len(attrs.get("documents", [])):
+            raise serializers.ValidationError({"document_titles": [_("Give one title per document, at most.")]})
+        return attrs
+
+    def service_data(self) -> dict:
+        """What ``addendum_create`` takes, as the web form gives it: the summaries and only the changes asked for
+        (the criteria's weights as text, so that 33.33 stays 33.33)."""
+        data = self.validated_data
+        changes = {name: data[name] for name in ("summary_en", "summary_ar")}
+        for name in (
+            "new_clarification_deadline",
+            "new_submission_deadline",
+            "new_opening_time",
+            "new_estimated_value",
+        ):
+            if data.get(name) is not None:
+                changes[name] = data[name]
+        if data.get("new_criteria") is not None:
+            changes["new_criteria"] = [{**item, "weight": str(item["weight"])} for item in data["new_criteria"]]
+        return changes
+
+    def files(self) -> list[tuple[str, object]]:
+        titles = self.validated_data.get("document_titles", [])
+        return [
+            ((titles[index] if index < len(titles) else "") or uploaded.name, uploaded)
+            for index, uploaded in enumerate(self.validated_data.get("documents", []))
+        ]
+
+
+class AddendumTransitionSerializer(serializers.Serializer):
+    name = serializers.CharField(
+        help_text=_("Use it in POST /api/v1/tenders/{id}/addenda/{number}/transitions/{name}/.")
+    )
+    label = serializers.CharField()
+    required_fields = serializers.ListField(child=serializers.CharField())

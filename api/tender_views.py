@@ -31,14 +31,19 @@ from api.pagination import KeysetPagination
 from api.parsers import LimitedJSONParser
 from api.permissions import HasObjectRule
 from api.tender_serializers import (
+    AddendumCreateSerializer,
     AddendumSerializer,
+    AddendumTransitionSerializer,
+    AnswerInputSerializer,
     ClarificationSerializer,
     CommentsTransitionSerializer,
     CommitteeMemberInputSerializer,
     EmptyTransitionSerializer,
     OpeningCommitteeSerializer,
+    QuestionInputSerializer,
     ReasonTransitionSerializer,
     TenderCreateSerializer,
+    TenderDetailSerializer,
     TenderDocumentSerializer,
     TenderDocumentUploadSerializer,
     TenderTransitionResultSerializer,
@@ -47,12 +52,13 @@ from api.tender_serializers import (
     TenderWrittenSerializer,
 )
 from api.views import IDEMPOTENCY_PARAMETER, TenderViewSet
+from core.views_support import require
 from procurement import opening_services
 from procurement import tender_services as services
 from procurement.models import Addendum, Clarification, OpeningCommitteeMember, Tender, TenderDocument
 from procurement.models.tenders import AddendumStatus
 from procurement.opening_forms import CommitteeMemberForm
-from procurement.workflow import TenderActions, tender_actions, transition_label
+from procurement.workflow import TenderActions, addendum_can_be_approved, tender_actions, transition_label
 
 TENDER_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The tender's id.")
 NAME = OpenApiParameter(
@@ -77,12 +83,6 @@ def visible_tender(request, pk) -> Tender:
     if not request.user.has_perm("procurement.view_tender", tender):
         raise exceptions.NotFound()
     return tender
-
-
-def require(request, permission: str, tender: Tender | None = None) -> None:
-    """What the web views' ``require`` does: a missing permission is a 403."""
-    if not request.user.has_perm(permission, tender):
-        raise exceptions.PermissionDenied()
 
 
 def tender_answer(request, tender: Tender, serializer_class=TenderWrittenSerializer, **extra) -> dict:
@@ -117,6 +117,8 @@ class TenderResourceViewSet(TenderViewSet):
             return TenderCreateSerializer
         if self.action == "partial_update":
             return TenderUpdateSerializer
+        if self.action == "retrieve":
+            return TenderDetailSerializer
         return super().get_serializer_class()
 
     @extend_schema(
@@ -235,6 +237,59 @@ class TenderClarificationList(TenderChildList):
         clarifications = tender.clarifications.all()
         return clarifications if internals else clarifications.filter(answered_at__isnull=False)
 
+    def get_serializer_class(self):
+        if self.request is not None and self.request.method == "POST":
+            return QuestionInputSerializer
+        return ClarificationSerializer
+
+    @extend_schema(
+        summary="Ask a question about a published tender (vendors, until its clarification deadline)",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=QuestionInputSerializer,
+        responses={201: ClarificationSerializer, **REFUSALS},
+    )
+    @idempotent
+    def post(self, request, pk: int):
+        tender = visible_tender(request, pk)
+        require(request, "procurement.ask_clarification", tender)
+        serializer = QuestionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        clarification = services.clarification_ask(
+            actor=request.user, tender=tender, question=serializer.validated_data["question"]
+        )
+        return Response(ClarificationSerializer(clarification).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    parameters=[
+        TENDER_ID,
+        OpenApiParameter("number", OpenApiTypes.INT, OpenApiParameter.PATH, description="The question's number."),
+    ]
+)
+class ClarificationAnswerView(APIView):
+    """The tender's officer answers a question; the answer is published at once to every vendor."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = AnswerInputSerializer
+
+    @extend_schema(
+        summary="Answer a question and publish the answer (while the tender is open for bids)",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=AnswerInputSerializer,
+        responses={200: ClarificationSerializer, **REFUSALS},
+    )
+    @idempotent
+    def post(self, request, pk: int, number: int):
+        tender = visible_tender(request, pk)
+        clarification = get_object_or_404(Clarification, tender=tender, number=number)
+        require(request, "procurement.answer_clarification", tender)
+        serializer = AnswerInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        clarification = services.clarification_answer(
+            actor=request.user, clarification=clarification, answer=serializer.validated_data["answer"]
+        )
+        return Response(ClarificationSerializer(clarification).data)
+
 
 @extend_schema(parameters=[TENDER_ID])
 class TenderAddendumList(TenderChildList):
@@ -246,9 +301,102 @@ class TenderAddendumList(TenderChildList):
     pagination_class = NumberKeysetPagination
     filterset_fields = ["status"]
 
+    parser_classes = [LimitedJSONParser, MultiPartParser]
+
     def rows(self, tender: Tender, *, internals: bool):
         addenda = tender.addenda.all()
         return addenda if internals else addenda.filter(status=AddendumStatus.ISSUED)
+
+    def get_serializer_class(self):
+        if self.request is not None and self.request.method == "POST":
+            return AddendumCreateSerializer
+        return AddendumSerializer
+
+    @extend_schema(
+        summary="Prepare an addendum to a published tender (issued at once unless it needs approval)",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request={"application/json": AddendumCreateSerializer, "multipart/form-data": AddendumCreateSerializer},
+        responses={201: AddendumSerializer, **REFUSALS},
+    )
+    @idempotent
+    def post(self, request, pk: int):
+        tender = visible_tender(request, pk)
+        require(request, "procurement.add_addendum", tender)
+        serializer = AddendumCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        addendum = services.addendum_create(
+            actor=request.user, tender=tender, data=serializer.service_data(), files=serializer.files()
+        )
+        return Response(AddendumSerializer(addendum).data, status=status.HTTP_201_CREATED)
+
+
+ADDENDUM_NUMBER = OpenApiParameter(
+    "number", OpenApiTypes.INT, OpenApiParameter.PATH, description="The addendum's number within the tender."
+)
+ADDENDUM_TRANSITION = OpenApiParameter(
+    "name", OpenApiTypes.STR, OpenApiParameter.PATH, description="The transition: approve."
+)
+
+
+def visible_addendum(request, pk: int, number: int) -> Addendum:
+    """The addendum of a tender the caller may see (404 otherwise, as for the tender)."""
+    tender = visible_tender(request, pk)
+    addendum = get_object_or_404(Addendum, tender=tender, number=number)
+    addendum.tender = tender
+    return addendum
+
+
+#: The addendum's moves, as the tender page offers them: (label, whether it is offered, the web view's service).
+ADDENDUM_TRANSITIONS = {
+    "approve": (
+        _("approve and issue"),
+        addendum_can_be_approved,
+        lambda user, addendum: services.addendum_approve(actor=user, addendum=addendum),
+    ),
+}
+
+
+@extend_schema(parameters=[TENDER_ID, ADDENDUM_NUMBER])
+class AddendumTransitionList(APIView):
+    """The transitions the caller may perform on the addendum now (the button the tender page shows them)."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        summary="Addendum transitions available now", responses={200: AddendumTransitionSerializer(many=True)}
+    )
+    def get(self, request, pk: int, number: int):
+        addendum = visible_addendum(request, pk, number)
+        rows = [
+            {"name": name, "label": str(label), "required_fields": []}
+            for name, (label, offered, _perform) in ADDENDUM_TRANSITIONS.items()
+            if offered(addendum, request.user)
+        ]
+        return Response(AddendumTransitionSerializer(rows, many=True).data)
+
+
+@extend_schema(parameters=[TENDER_ID, ADDENDUM_NUMBER, ADDENDUM_TRANSITION])
+class AddendumTransitionView(APIView):
+    """Approve an addendum that changes the value or the criteria: it is issued at once (someone other than
+    who prepared it, an approver for the tender)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        summary="Perform an addendum transition",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=EmptyTransitionSerializer,
+        responses={200: AddendumSerializer, **REFUSALS},
+    )
+    @idempotent
+    def post(self, request, pk: int, number: int, name: str):
+        if name not in ADDENDUM_TRANSITIONS:
+            raise exceptions.NotFound(_("This addendum has no transition of that name."))
+        addendum = visible_addendum(request, pk, number)
+        serializer = EmptyTransitionSerializer(data=request.data if request.data is not None else {})
+        serializer.is_valid(raise_exception=True)
+        _label, _offered, perform = ADDENDUM_TRANSITIONS[name]
+        return Response(AddendumSerializer(perform(request.user, addendum)).data)
 
 
 # The opening committee ------------------------------------------------------------------------------

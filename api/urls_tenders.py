@@ -16,7 +16,22 @@ urlpatterns: list = [
     path("tenders/<int:pk>/", tender, name="tender-write-detail"),
     path("tenders/<int:pk>/documents/", views.TenderDocumentList.as_view(), name="tender-documents"),
     path("tenders/<int:pk>/clarifications/", views.TenderClarificationList.as_view(), name="tender-clarifications"),
+    path(
+        "tenders/<int:pk>/clarifications/<int:number>/answer/",
+        views.ClarificationAnswerView.as_view(),
+        name="tender-clarification-answer",
+    ),
     path("tenders/<int:pk>/addenda/", views.TenderAddendumList.as_view(), name="tender-addenda"),
+    path(
+        "tenders/<int:pk>/addenda/<int:number>/transitions/",
+        views.AddendumTransitionList.as_view(),
+        name="tender-addendum-transitions",
+    ),
+    path(
+        "tenders/<int:pk>/addenda/<int:number>/transitions/<str:name>/",
+        views.AddendumTransitionView.as_view(),
+        name="tender-addendum-transition",
+    ),
     path("tenders/<int:pk>/opening-committee/", views.OpeningCommitteeView.as_view(), name="tender-committee"),
     path(
         "tenders/<int:pk>/opening-committee/<int:member>/",

@@ -113,12 +113,11 @@ def test_one_tender_from_draft_to_an_active_signed_contract_over_the_api_alone(
 
     # 3. The vendor bids before the deadline and gets its receipt.
     ven = Actor(cls, vendor_admin)
-    # GAP: the API shows nobody the criteria's ids (GET /api/v1/tenders/<id>/ has no criteria for a vendor; the
-    # officer's CriterionSerializer has no id), yet a bid's answers are keyed by them: read them from the rows.
-    assert ven.get(t)["status"] == "published"
-    criteria = [
-        {"id": pk, "name_en": name} for pk, name in tender.criteria.order_by("order", "id").values_list("pk", "name_en")
-    ]
+    # The published tender shows the vendor its criteria, with the ids a bid's answers are keyed by.
+    published = ven.get(t)
+    assert published["status"] == "published" and published["internal"] is None
+    criteria = published["criteria"]
+    assert [(c["name_en"], c["weight"]) for c in criteria] == [("Approach", "60.00"), ("Team", "40.00")]
     bid = ven.post(
         "/api/v1/bids/",
         {

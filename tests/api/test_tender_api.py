@@ -23,6 +23,7 @@ from tests.procurement.tender_factories import (
     make_published,
     pdf_upload,
     ready_tender,
+    set_status,
     with_document,
 )
 
@@ -467,3 +468,90 @@ def test_the_programme_of_another_agency_is_a_phase_like_any_other(api_client, o
     response = as_user(api_client, officer).post("/api/v1/tenders/", new_tender(phase), format="json")
     assert response.status_code == 201, response.content[:300]
     assert Tender.objects.get(pk=response.json()["id"]).agency_id == officer.agency_id
+
+
+# The criteria, with the ids a bid's answers are keyed by ---------------------------------------------
+
+
+def test_a_published_tender_shows_everyone_its_criteria_with_their_ids(api_client, vendor_user, phase):
+    tender = make_published(ready_tender(phase=phase))
+    expected = [
+        {"id": c.pk, "name_en": c.name_en, "weight": f"{c.weight:.2f}"} for c in tender.criteria.order_by("order")
+    ]
+    for client in (api_client, as_user(api_client.__class__(), vendor_user)):
+        body = client.get(f"/api/v1/tenders/{tender.pk}/").json()
+        assert [{key: c[key] for key in ("id", "name_en", "weight")} for c in body["criteria"]] == expected
+        assert body["internal"] is None
+    # The list stays as it was: no criteria per row.
+    assert "criteria" not in rows(api_client.get("/api/v1/tenders/"))[0]
+
+
+def test_a_drafts_criteria_are_shown_only_to_those_who_see_its_internals(api_client, officer, vendor_user, phase):
+    draft = ready_tender(phase=phase)
+    assert_problem(as_user(api_client, vendor_user).get(f"/api/v1/tenders/{draft.pk}/"), 404)
+    body = as_user(api_client, officer).get(f"/api/v1/tenders/{draft.pk}/").json()
+    assert [c["id"] for c in body["criteria"]] == list(draft.criteria.order_by("order").values_list("pk", flat=True))
+
+
+# Declaring a tender unsuccessful after the evaluation ----------------------------------------------------
+
+
+def test_too_few_qualified_bids_the_officer_declares_the_tender_unsuccessful_during_the_evaluation(api_client):
+    from procurement import evaluation_services
+    from tests.procurement.bid_factories import evaluation_ready
+    from tests.procurement.test_evaluation_services import at, comply, declare, score, uniform_sheets
+
+    ctx = evaluation_ready(prices=("1000.00", "1100.00"), committee=3, minimum_bids=2)
+    tender = ctx.tender
+    with at(tender, hours=1):
+        declare(ctx)
+        comply(ctx)
+        score(ctx, uniform_sheets(ctx, {0: (80, 80), 1: (50, 50)}))  # the second is under the pass mark
+        evaluation_services.technical_conclude(actor=ctx.chair, tender=tender)
+    assert evaluation_services.minimum_bids_problem(tender)
+    url = f"/api/v1/tenders/{tender.pk}/transitions/"
+
+    # The chair of the evaluation committee is offered nothing and is refused.
+    chair = as_user(api_client.__class__(), ctx.chair)
+    assert transition_names(chair.get(url)) == []
+    refused = chair.post(f"{url}mark_unsuccessful/", {"reason": "Too few."}, format="json")
+    assert_problem(refused, 403, code="permission_denied")
+
+    officer = as_user(api_client, ctx.officer)
+    offered = {row["name"]: row["required_fields"] for row in officer.get(url).json()}
+    assert offered == {"cancel": ["reason"], "mark_unsuccessful": ["reason"]}
+    reason = "Only one bid qualified; the tender requires at least two."
+    response = officer.post(f"{url}mark_unsuccessful/", {"reason": reason}, format="json")
+    assert response.status_code == 200, response.content[:500]
+    assert (response.json()["status"], response.json()["unsuccessful_reason"]) == ("unsuccessful", reason)
+    [event] = AuditEvent.objects.filter(tender_id=tender.pk, action="tender.unsuccessful")
+    assert (event.actor_id, event.payload["from"]) == (ctx.officer.pk, "evaluation")
+    assert transition_names(officer.get(url)) == []
+    again = officer.post(f"{url}mark_unsuccessful/", {"reason": reason}, format="json")
+    assert_problem(again, 409, code="action_refused")
+
+
+@pytest.mark.parametrize(
+    ("state", "offered"),
+    [
+        (TenderStatus.CLOSED, True),
+        (TenderStatus.OPENED, True),
+        (TenderStatus.EVALUATION, True),
+        (TenderStatus.PUBLISHED, False),
+        (TenderStatus.AWARD_PENDING, False),  # the approver returns the award first: back to the evaluation
+        (TenderStatus.STANDSTILL, False),
+    ],
+)
+def test_a_tender_is_declared_unsuccessful_only_where_the_web_allows_it(api_client, officer, phase, state, offered):
+    tender = set_status(make_published(TenderFactory(phase=phase)), state)
+    client = as_user(api_client, officer)
+    assert ("mark_unsuccessful" in transition_names(client.get(f"/api/v1/tenders/{tender.pk}/transitions/"))) is offered
+    response = client.post(
+        f"/api/v1/tenders/{tender.pk}/transitions/mark_unsuccessful/", {"reason": "No award."}, format="json"
+    )
+    if offered:
+        assert response.status_code == 200, response.content[:500]
+        assert response.json()["status"] == TenderStatus.UNSUCCESSFUL
+    else:
+        assert_problem(response, 409, code="action_refused")
+        assert Tender.objects.get(pk=tender.pk).status == state
