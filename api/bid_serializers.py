@@ -19,6 +19,7 @@ from procurement.bid_forms import MAX_CONSORTIUM_ROWS
 from procurement.bid_services import MAX_LINE_TEXT, MAX_TEXT
 from procurement.models import Bid, BidFile, BidReceipt, Tender
 from procurement.models.bids import BidStatus, ReceiptAction
+from procurement.opening_views import UNOPENED_STATES
 from vendors.models import Vendor, VendorCategory, VendorStatus
 
 # Vendors ----------------------------------------------------------------------------------------------------
@@ -336,5 +337,58 @@ class EmptySerializer(StrictInputMixin, serializers.Serializer):
 
 
 class BidTransitionResultSerializer(serializers.Serializer):
-    bid = BidDetailSerializer()
+    bid = BidDetailSerializer(
+        allow_null=True,
+        help_text=_(
+            "The bid after the transition; null when the answer is a replay (Idempotent-Replayed): a stored "
+            "answer never keeps the draft, so read the bid again."
+        ),
+    )
     receipt = BidReceiptSerializer(allow_null=True)
+
+
+# The tender's bid register (officers, approvers, auditors, administrators, the opening committee) -----------
+
+
+class RegisterEnvelopeSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text=_("technical or financial"))
+    state = serializers.CharField(help_text=_("sealed, opened or tampered"))
+    sha256 = serializers.CharField(help_text=_("SHA-256 of the sealed envelope, as on the bidder's receipt."))
+
+
+class TenderBidSerializer(serializers.ModelSerializer):
+    """A row of the web's bid register: who bid, when, which version, and the SHA-256 of each sealed envelope
+    of that version — metadata only, before and after the opening (the content is never in it)."""
+
+    status = _state_field(BidStatus)
+    bidder = serializers.CharField(source="vendor.legal_name_en", read_only=True)
+    bidder_ar = serializers.CharField(source="vendor.legal_name_ar", read_only=True)
+    opened = serializers.SerializerMethodField(help_text=_("Whether the bid has been opened."))
+    envelopes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Bid
+        fields = [
+            "id",
+            "vendor",
+            "bidder",
+            "bidder_ar",
+            "status",
+            "version",
+            "submitted_at",
+            "withdrawn_at",
+            "opened",
+            "envelopes",
+        ]
+
+    def get_opened(self, bid: Bid) -> bool:
+        return bid.status not in UNOPENED_STATES
+
+    @extend_schema_field(RegisterEnvelopeSerializer(many=True))
+    def get_envelopes(self, bid: Bid) -> list:
+        # The envelopes are prefetched with their versions (see ``TenderBidListView``): no query per row.
+        return [
+            {"kind": e.kind, "state": e.state, "sha256": e.sha256}
+            for e in bid.envelopes.all()
+            if e.version.number == bid.version
+        ]

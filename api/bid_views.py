@@ -1,7 +1,8 @@
 """The API's vendors and bids. The vendor register follows the web's rule (``vendors.view_vendor``: the
 officers, approvers, auditors and administrators see every vendor; a vendor's people see their own company);
 bids are the caller's own vendor's only (anyone else's: 404), and every write calls the service the web's bid
-pages call (``procurement/bid_services.py``), which checks, audits and seals.
+pages call (``procurement/bid_services.py``), which checks, audits and seals. The officers' view of a tender's
+bids is the web's bid register (``tenders/<id>/bids/``: metadata only, the rule ``procurement.view_bids``).
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ from __future__ import annotations
 import django_filters
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, parsers, permissions, status
 from rest_framework.response import Response
@@ -31,6 +34,7 @@ from api.bid_serializers import (
     BidTransitionSerializer,
     EmptySerializer,
     MyVendorSerializer,
+    TenderBidSerializer,
     VendorSerializer,
     WithdrawSerializer,
 )
@@ -38,16 +42,22 @@ from api.exceptions import PayloadTooLarge
 from api.idempotency import idempotent
 from api.pagination import KeysetPagination
 from api.permissions import HasObjectRule
+from api.tender_views import visible_tender
 from api.views import IDEMPOTENCY_PARAMETER, ReadOnlyResource
 from procurement import bid_services
 from procurement.bid_forms import ConsortiumMemberForm
 from procurement.bid_views import bid_actions
-from procurement.models import Bid, BidFile
+from procurement.models import Bid, BidEnvelope, BidFile
 from procurement.models.bids import BidStatus
 from vendors.filters import VendorFilter
 from vendors.models import Debarment, Vendor, VendorMembership
 
 PROBLEM = OpenApiResponse(description="A problem (application/problem+json)")
+#: What an answer stored for ``Idempotency-Key`` replays never keeps: the draft (prices, lines, answers) and the
+#: draft documents' titles are encrypted at rest and become sealed at the submission, while a stored answer is
+#: plain JSON kept for hours — a replay after the submission would give the sealed content back, and a copy of
+#: the database would hold it in clear. A replay gives them as null; the bid is read again with GET.
+WITHHELD_FROM_STORED_ANSWERS = ("draft", "documents")
 
 
 def _schema_only(view) -> bool:
@@ -173,7 +183,8 @@ def _detail(request, bid: Bid, status_code: int = status.HTTP_200_OK) -> Respons
 )
 class BidListView(generics.ListCreateAPIView):
     """The bids of the caller's vendor ("My bids"); POST starts a draft on a published tender (or returns the
-    vendor's live bid on it), optionally with the draft's first content."""
+    vendor's live bid on it), optionally with the draft's first content. A replayed answer (same
+    ``Idempotency-Key``) has ``draft`` and ``documents`` null: read the bid again."""
 
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = BidSerializer
@@ -192,7 +203,7 @@ class BidListView(generics.ListCreateAPIView):
         request=BidStartSerializer,
         responses={201: BidDetailSerializer, 400: PROBLEM, 403: PROBLEM, 409: PROBLEM, 422: PROBLEM},
     )
-    @idempotent
+    @idempotent(withheld_fields=WITHHELD_FROM_STORED_ANSWERS)
     def post(self, request, *args, **kwargs):
         serializer = BidStartSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -353,7 +364,8 @@ class BidTransitionView(APIView):
     """Perform a transition: ``submit`` (seal the saved draft as the next version; a receipt), ``modify``
     (start a new version), ``discard_modification``, ``withdraw`` (``{"confirm": true}``; a receipt) or
     ``reconfirm`` (after a material addendum; a receipt). The answer is the bid and the receipt, if any —
-    the same receipt the web gives."""
+    the same receipt the web gives. A replayed answer (same ``Idempotency-Key``) has the receipt and ``bid``
+    null: the stored answer never keeps the bid's draft."""
 
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = BidTransitionResultSerializer
@@ -367,7 +379,7 @@ class BidTransitionView(APIView):
         request=WithdrawSerializer,
         responses={200: BidTransitionResultSerializer, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM, 422: PROBLEM},
     )
-    @idempotent
+    @idempotent(withheld_fields=("bid",))
     def post(self, request, pk: int, name: str):
         transition = _transitions().get(name)
         if transition is None:
@@ -380,3 +392,51 @@ class BidTransitionView(APIView):
         context = {"request": request}
         body = {"bid": bid, "receipt": receipt}
         return Response(BidTransitionResultSerializer(body, context=context).data)
+
+
+# The tender's bid register ------------------------------------------------------------------------------------
+
+
+class TenderBidPagination(KeysetPagination):
+    ordering = "id"  # oldest first, as on the web's bid register
+
+
+@extend_schema(
+    parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The tender's id.")]
+)
+class TenderBidListView(generics.ListAPIView):
+    """The tender's bid register, as the web's (``procurement:bid_register``) shows it, to whom it shows it
+    (the rule ``procurement.view_bids``: the tender's officers, approvers, auditors, administrators and its
+    opening committee): who bid, when, which version and each envelope's SHA-256 — metadata only, before and
+    after the opening. Drafts are not listed. A tender the caller may not see is a 404, the register of one
+    they may see but not its bids a 403."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = TenderBidSerializer
+    pagination_class = TenderBidPagination
+
+    def get_queryset(self):
+        if _schema_only(self):
+            return Bid.objects.none()
+        tender = visible_tender(self.request, self.kwargs["pk"])
+        if not self.request.user.has_perm("procurement.view_bids", tender):
+            raise exceptions.PermissionDenied()
+        # The web view's query (``procurement.opening_views.bid_register``): never the draft nor an envelope's
+        # content, the envelopes of every version in one query (the row shows the current version's).
+        envelopes = BidEnvelope.objects.select_related("version").defer("content", "problem").order_by("kind")
+        return (
+            Bid.objects.filter(tender=tender)
+            .exclude(status=BidStatus.DRAFT)
+            .select_related("vendor")
+            .defer("draft")
+            .prefetch_related(Prefetch("envelopes", queryset=envelopes))
+        )
+
+    @extend_schema(
+        summary="The tender's bid register (metadata only)",
+        responses={200: TenderBidSerializer(many=True), 403: PROBLEM, 404: PROBLEM},
+    )
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        patch_cache_control(response, private=True, no_store=True)
+        return response

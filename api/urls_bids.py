@@ -11,6 +11,7 @@ router.register("vendors", bid_views.VendorViewSet, basename="vendor")
 urlpatterns: list = [
     path("vendors/me/", bid_views.MyVendorView.as_view(), name="vendor-me"),
     *router.urls,
+    path("tenders/<int:pk>/bids/", bid_views.TenderBidListView.as_view(), name="tender-bids"),
     path("bids/", bid_views.BidListView.as_view(), name="bid-list"),
     path("bids/<int:pk>/", bid_views.BidDetailView.as_view(), name="bid-detail"),
     path("bids/<int:pk>/documents/", bid_views.BidDocumentView.as_view(), name="bid-documents"),
