@@ -10,7 +10,7 @@ from __future__ import annotations
 import django_filters
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -47,8 +47,9 @@ from api.views import IDEMPOTENCY_PARAMETER, ReadOnlyResource
 from procurement import bid_services
 from procurement.bid_forms import ConsortiumMemberForm
 from procurement.bid_views import bid_actions
-from procurement.models import Bid, BidEnvelope, BidFile
+from procurement.models import Bid, BidFile
 from procurement.models.bids import BidStatus
+from procurement.selectors import registered_bids
 from vendors.filters import VendorFilter
 from vendors.models import Debarment, Vendor, VendorMembership
 
@@ -421,16 +422,7 @@ class TenderBidListView(generics.ListAPIView):
         tender = visible_tender(self.request, self.kwargs["pk"])
         if not self.request.user.has_perm("procurement.view_bids", tender):
             raise exceptions.PermissionDenied()
-        # The web view's query (``procurement.opening_views.bid_register``): never the draft nor an envelope's
-        # content, the envelopes of every version in one query (the row shows the current version's).
-        envelopes = BidEnvelope.objects.select_related("version").defer("content", "problem").order_by("kind")
-        return (
-            Bid.objects.filter(tender=tender)
-            .exclude(status=BidStatus.DRAFT)
-            .select_related("vendor")
-            .defer("draft")
-            .prefetch_related(Prefetch("envelopes", queryset=envelopes))
-        )
+        return registered_bids(tender)
 
     @extend_schema(
         summary="The tender's bid register (metadata only)",

@@ -12,7 +12,6 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,6 +31,7 @@ from procurement.models import Bid, BidEnvelope, BidFile, BidOpening, OpeningCom
 from procurement.models.bids import BidStatus, EnvelopeKind, EnvelopeState, OpeningStatus
 from procurement.models.tenders import TenderStatus
 from procurement.opening_forms import CommitteeMemberForm, OpeningConfirmForm
+from procurement.selectors import registered_bids
 
 PAGE_SIZE = 50
 #: A bid in these states has never been opened: its envelopes and documents are sealed.
@@ -172,14 +172,7 @@ def bid_register(request, pk: int):
     """Who bid, when, which version, and the SHA-256 of each sealed envelope: metadata only."""
     tender = _tender(pk)
     _require(request, "procurement.view_bids", tender)
-    envelopes = BidEnvelope.objects.select_related("version").defer("content", "problem").order_by("kind")
-    bids = (
-        Bid.objects.filter(tender=tender)
-        .exclude(status=BidStatus.DRAFT)
-        .select_related("vendor")
-        .defer("draft")
-        .prefetch_related(Prefetch("envelopes", queryset=envelopes))
-    )
+    bids = registered_bids(tender)
     page = keyset_page(
         bids,
         key="id",

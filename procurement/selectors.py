@@ -6,7 +6,10 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from procurement.models import Phase, Programme
+from django.db.models import Prefetch, QuerySet
+
+from procurement.models import Bid, BidEnvelope, Phase, Programme, Tender
+from procurement.models.bids import BidStatus
 
 CHART_WIDTH = 1000
 ROW_HEIGHT = 54
@@ -147,15 +150,9 @@ def programme_contracts(programme: Programme, phases: list[Phase], *, today: dat
             ),
         )
     )
-    paid = (
-        Payment.objects.filter(contract__phase__in=phases)
-        .values("contract__phase_id")
-        .annotate(total=Sum("amount"))
-    )
+    paid = Payment.objects.filter(contract__phase__in=phases).values("contract__phase_id").annotate(total=Sum("amount"))
     penalties = (
-        Penalty.objects.filter(contract__phase__in=phases)
-        .values("contract__phase_id")
-        .annotate(total=Sum("amount"))
+        Penalty.objects.filter(contract__phase__in=phases).values("contract__phase_id").annotate(total=Sum("amount"))
     )
     by_phase = {row["phase_id"]: row for row in contracts}
     milestone_rows = {row["contract__phase_id"]: row for row in milestones}
@@ -197,3 +194,16 @@ def programme_contracts(programme: Programme, phases: list[Phase], *, today: dat
         "bar_height": BAR_HEIGHT,
         "text_direction": "rtl" if rtl else "ltr",
     }
+
+
+def registered_bids(tender: Tender) -> QuerySet[Bid]:
+    """The tender's bid register (the web's page and the API's list): every bid but the drafts, with its vendor
+    and the envelopes of every version (metadata only: never the draft nor an envelope's content)."""
+    envelopes = BidEnvelope.objects.select_related("version").defer("content", "problem").order_by("kind")
+    return (
+        Bid.objects.filter(tender=tender)
+        .exclude(status=BidStatus.DRAFT)
+        .select_related("vendor")
+        .defer("draft")
+        .prefetch_related(Prefetch("envelopes", queryset=envelopes))
+    )
