@@ -1,6 +1,10 @@
+import hashlib
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 
 from audit.filters import AuditEventFilter
 from audit.models import AuditCheckpoint, AuditEvent
@@ -74,11 +78,17 @@ def contract_bundle(request, pk: int):
 TRAIL_EXPORT_LIMIT = 100_000
 
 
-def _trail(request, contract):
+def _trail(data, contract):
     from audit.filters import TrailFilter
     from audit.trail import trail_filter
 
-    return TrailFilter(request.GET, queryset=AuditEvent.objects.filter(trail_filter(contract)))
+    return TrailFilter(data, queryset=AuditEvent.objects.filter(trail_filter(contract)))
+
+
+def _trail_contract(pk: int):
+    from contracts.models import Contract
+
+    return get_object_or_404(Contract.objects.select_related("tender__phase__programme", "vendor", "agency"), pk=pk)
 
 
 @login_required
@@ -86,16 +96,20 @@ def contract_trail(request, pk: int):
     """An auditor follows a contract from its tender's preparation to its last payment: one timeline of the
     audit log's events, each with its actor, time, change, sequence number and hash; filters; whether the
     trail verifies up to the latest signed checkpoint. Opening it is logged."""
+    _require_auditor(request)
+    contract = _trail_contract(pk)
+    return _trail_page(request, contract, _trail(request.GET, contract), filters=request.GET.dict())
+
+
+def _trail_page(request, contract, filterset, *, filters: dict, status: int = 200):
+    """The trail page with ``filterset`` (bound to the query, or to a refused report request's filters, which
+    it shows again with their errors); its opening is logged with the filters."""
     from django.utils.cache import patch_cache_control
 
     from audit.bundles import trail_integrity
     from audit.services import audit_event_append
     from audit.trail import KIND_LABELS, kinds_of, trail_documents
-    from contracts.models import Contract
 
-    _require_auditor(request)
-    contract = get_object_or_404(Contract.objects.select_related("tender__phase__programme", "vendor", "agency"), pk=pk)
-    filterset = _trail(request, contract)
     page = keyset_page(
         filterset.qs,
         key="sequence",
@@ -112,7 +126,7 @@ def contract_trail(request, pk: int):
         actor=request.user,
         obj=contract,
         payload={
-            "filters": request.GET.dict(),
+            "filters": filters,
             **({"documents_checked": {key: row["ok"] for key, row in checks.items()}} if check else {}),
         },
     )
@@ -130,6 +144,7 @@ def contract_trail(request, pk: int):
             "documents": [(document, checks.get(document.key)) for document in documents],
             "checked": check,
         },
+        status=status,
     )
     patch_cache_control(response, private=True, no_store=True)
     return response
@@ -153,6 +168,53 @@ def _check_documents(contract, documents) -> dict[str, dict]:
     return checks
 
 
+def _open_hashed(field_file):
+    """The stored file opened once, with the SHA-256 of what that handle reads, rewound to be served from: the
+    bytes sent are the bytes hashed, even if the file in the store is replaced in between. ``(None, None)``
+    when the file is missing or cannot be read."""
+    try:
+        handle = field_file.storage.open(field_file.name, "rb")
+    except (OSError, ValueError):
+        return None, None
+    digest = hashlib.sha256()
+    try:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+        handle.seek(0)
+    except (OSError, ValueError):
+        handle.close()
+        return None, None
+    return handle, digest.hexdigest()
+
+
+def _refuse_altered(request, contract, document, *, found: str | None, payload: dict):
+    """A stored file that no longer matches its recorded SHA-256 is not served: the page says what was expected
+    and what was found, and the mismatch is logged."""
+    from django.utils.cache import patch_cache_control
+
+    from audit.services import audit_event_append
+
+    audit_event_append(
+        action="audit.document_integrity_failed",
+        actor=request.user,
+        obj=contract,
+        payload={
+            **payload,
+            "file": document.file.name,
+            "expected_sha256": document.sha256,
+            "found_sha256": found or "",
+        },
+    )
+    response = render(
+        request,
+        "audit/document_mismatch.html",
+        {"contract": contract, "document": document, "found": found},
+        status=409,
+    )
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
 @login_required
 def contract_document(request, pk: int, key: str):
     """An auditor downloads a document of a contract's trail: its SHA-256 is recomputed as it is read and
@@ -162,7 +224,7 @@ def contract_document(request, pk: int, key: str):
     from django.utils.cache import patch_cache_control
 
     from audit.services import audit_event_append
-    from audit.trail import file_sha256, trail_document
+    from audit.trail import trail_document
     from contracts.models import Contract
 
     _require_auditor(request)
@@ -170,35 +232,19 @@ def contract_document(request, pk: int, key: str):
     document = trail_document(contract, key)
     if document is None or not document.file:
         raise Http404
-    found = file_sha256(document.file)
+    handle, found = _open_hashed(document.file)
     request.audit_view_logged = True
     if found != document.sha256:
-        audit_event_append(
-            action="audit.document_integrity_failed",
-            actor=request.user,
-            obj=contract,
-            payload={
-                "document": key,
-                "file": document.file.name,
-                "expected_sha256": document.sha256,
-                "found_sha256": found or "",
-            },
-        )
-        response = render(
-            request,
-            "audit/document_mismatch.html",
-            {"contract": contract, "document": document, "found": found},
-            status=409,
-        )
-        patch_cache_control(response, private=True, no_store=True)
-        return response
+        if handle is not None:
+            handle.close()
+        return _refuse_altered(request, contract, document, found=found, payload={"document": key})
     audit_event_append(
         action="audit.document_downloaded",
         actor=request.user,
         obj=contract,
         payload={"document": key, "sha256": found},
     )
-    response = FileResponse(document.file.open("rb"), as_attachment=True, filename=document.name)
+    response = FileResponse(handle, as_attachment=True, filename=document.name)
     response["X-Content-SHA256"] = found
     response["X-Content-Type-Options"] = "nosniff"
     patch_cache_control(response, private=True, no_store=True)
@@ -222,7 +268,7 @@ def contract_trail_export(request, pk: int, fmt: str):
         raise Http404
     contract = get_object_or_404(Contract.objects.select_related("tender__phase"), pk=pk)
     rows = (
-        _trail(request, contract)
+        _trail(request.GET, contract)
         .qs.order_by("sequence")
         .values(
             "sequence",
@@ -321,21 +367,25 @@ def red_flags(request):
 @login_required
 def trail_report_request(request, pk: int):
     """An auditor asks for a PDF report of the trail, with the filters in force; it is rendered in the
-    background and its page shows the progress."""
+    background and its page shows the progress. Filters that the trail page would refuse are refused here too:
+    the page is shown again with them and their errors, and no report is made."""
     from django.http import HttpResponseNotAllowed
     from django.shortcuts import redirect
     from django.utils import translation
 
+    from audit.reports import FILTER_KEYS
     from audit.reports import trail_report_request as request_report
-    from contracts.models import Contract
 
     _require_auditor(request)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    contract = get_object_or_404(Contract.objects.select_related("tender__phase"), pk=pk)
-    report = request_report(
-        actor=request.user, contract=contract, filters=request.POST.dict(), language=translation.get_language()
-    )
+    contract = _trail_contract(pk)
+    filters = {key: value for key, value in request.POST.dict().items() if key in FILTER_KEYS}
+    filterset = _trail(filters, contract)
+    if not filterset.is_valid():
+        messages.error(request, _("The report was not prepared: correct the filters below."))
+        return _trail_page(request, contract, filterset, filters=filters, status=400)
+    report = request_report(actor=request.user, contract=contract, filters=filters, language=translation.get_language())
     request.audit_view_logged = True
     return redirect("audit:trail_report", report.pk)
 
@@ -361,29 +411,40 @@ def trail_report(request, pk: int):
 
 @login_required
 def trail_report_download(request, pk: int):
+    """The rendered report, served from the one open file whose SHA-256 was just checked against the one the
+    audit log recorded for it; an altered report is not served."""
     from django.http import FileResponse, Http404
     from django.utils.cache import patch_cache_control
 
     from audit.models import TrailReport, TrailReportStatus
     from audit.services import audit_event_append
+    from audit.trail import TrailDocument
 
     _require_auditor(request)
     report = get_object_or_404(TrailReport.objects.select_related("contract__tender__phase"), pk=pk)
     if report.status != TrailReportStatus.RENDERED or not report.pdf:
         raise Http404
+    filename = f"{report.contract.reference}-trail-{report.pk}.pdf"
+    handle, found = _open_hashed(report.pdf)
+    request.audit_view_logged = True
+    if found != report.sha256:
+        if handle is not None:
+            handle.close()
+        document = TrailDocument(
+            key=f"trail-report-{report.pk}",
+            kind=_("Trail report"),
+            title=filename,
+            sha256=report.sha256,
+            file=report.pdf,
+        )
+        return _refuse_altered(request, report.contract, document, found=found, payload={"report_id": report.pk})
     audit_event_append(
         action="audit.trail_report_downloaded",
         actor=request.user,
         obj=report.contract,
         payload={"report_id": report.pk, "sha256": report.sha256},
     )
-    request.audit_view_logged = True
-    response = FileResponse(
-        report.pdf.open("rb"),
-        as_attachment=True,
-        filename=f"{report.contract.reference}-trail-{report.pk}.pdf",
-        content_type="application/pdf",
-    )
-    response["X-Content-SHA256"] = report.sha256
+    response = FileResponse(handle, as_attachment=True, filename=filename, content_type="application/pdf")
+    response["X-Content-SHA256"] = found
     patch_cache_control(response, private=True, no_store=True)
     return response
