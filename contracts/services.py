@@ -69,12 +69,28 @@ def _now() -> datetime.datetime:
     return tender_services._now()
 
 
-class _RecordedRefusal(ActionRefused):
-    """A refusal written to the audit log although the action's own transaction is rolled back."""
+class WrongSigningPassword(ActionRefused):
+    """The password that unlocks signing (the one the person signs in with) is wrong: their input, not the
+    contract's state, was refused — the API answers it as an error on its ``password`` field."""
 
-    def __init__(self, message: str, *, contract: Contract, actor, action: str, payload: dict):
+
+class _RecordedRefusal(ActionRefused):
+    """A refusal written to the audit log although the action's own transaction is rolled back; it reaches the
+    caller as ``refusal`` (an ``ActionRefused`` or one of its kinds)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        contract: Contract,
+        actor,
+        action: str,
+        payload: dict,
+        refusal: type[ActionRefused] = ActionRefused,
+    ):
         super().__init__(message)
         self.audit = {"action": action, "actor": actor, "obj": contract, "payload": payload}
+        self.refusal = refusal
 
 
 def _atomic_recording_refusals(service):
@@ -86,7 +102,7 @@ def _atomic_recording_refusals(service):
         except _RecordedRefusal as refusal:
             with transaction.atomic():
                 audit_event_append(**refusal.audit)
-            raise ActionRefused(refusal.message) from None
+            raise refusal.refusal(refusal.message) from None
 
     return run
 
@@ -659,7 +675,7 @@ def signer_key_issue(*, user, password: str) -> SignerKey:
     encrypted under their password. Any earlier key is retired."""
     require_perm(user, "contracts.manage_signer_key")
     if not password or not user.check_password(password):
-        raise ActionRefused(_("The password is wrong: enter the password you sign in with."))
+        raise WrongSigningPassword(_("The password is wrong: enter the password you sign in with."))
     ca_cert, ca_key = load_authority()
     public_key, encrypted = pki.generate_signer_key(password)
     certificate = pki.issue_signer_certificate(
@@ -723,16 +739,13 @@ def _party_of(actor, contract: Contract) -> str | None:
 
 
 def _identity(actor, password, pkcs12, pkcs12_password, now) -> tuple[pki.SigningIdentity, bool]:
+    """The key and certificate the actor signs with; their password has been checked already."""
     if pkcs12 is not None:
-        if not password or not actor.check_password(password):
-            raise pki.WrongPassword(_("The password is wrong: enter the password you sign in with."))
         identity = pki.load_pkcs12(pkcs12, pkcs12_password or "", expected_email=actor.email, at=now)
         from contracts.trust import require_trusted
 
         require_trusted(identity.certificate, identity.chain, at=now)
         return identity, True
-    if not password or not actor.check_password(password):
-        raise pki.WrongPassword(_("The password is wrong: enter the password you sign in with."))
     key = SignerKey.objects.filter(user=actor, retired_at__isnull=True).first()
     if key is None:
         raise pki.CertificateError(_("You have no signing key: create one, or sign with your own certificate."))
@@ -792,13 +805,14 @@ def contract_sign(
     if party is None:
         raise PermissionDenied("contracts.sign_contract")
 
-    def refuse(message: str, reason: str):
+    def refuse(message: str, reason: str, refusal: type[ActionRefused] = ActionRefused):
         return _RecordedRefusal(
             message,
             contract=contract,
             actor=actor,
             action="contract.sign_refused",
             payload={"party": party, "reason": reason},
+            refusal=refusal,
         )
 
     version = awaiting_signature(contract)
@@ -817,6 +831,10 @@ def contract_sign(
     if party != expected:
         raise refuse(_("The contractor signs first; the agency countersigns after."), "order")
     now = _now()
+    if not password or not actor.check_password(password):
+        raise refuse(
+            _("The password is wrong: enter the password you sign in with."), "WrongPassword", WrongSigningPassword
+        )
     try:
         identity, own = _identity(actor, password, pkcs12, pkcs12_password, now)
     except pki.CertificateError as error:
@@ -933,4 +951,5 @@ __all__ = [
     "contract_terminate",
     "contract_update_draft",
     "signer_key_issue",
+    "WrongSigningPassword",
 ]

@@ -292,6 +292,18 @@ def _sign_page(request, contract: Contract, *, form=None, key_form=None, status:
     return response
 
 
+def _password_on_its_field(call):
+    """A wrong signing password is the person's input: its refusal is shown on the form's password field."""
+
+    def run():
+        try:
+            return call()
+        except services.WrongSigningPassword as refusal:
+            raise ValidationError({"password": [refusal.message]}) from None
+
+    return run
+
+
 @login_required
 def contract_sign(request, pk: int):
     contract = _contract(pk)
@@ -305,12 +317,14 @@ def contract_sign(request, pk: int):
         uploaded = form.cleaned_data.get("pkcs12")
         signature = _run_service(
             form,
-            lambda: services.contract_sign(
-                actor=request.user,
-                contract=contract,
-                password=form.cleaned_data["password"],
-                pkcs12=uploaded.read() if uploaded else None,
-                pkcs12_password=form.cleaned_data.get("pkcs12_password") or None,
+            _password_on_its_field(
+                lambda: services.contract_sign(
+                    actor=request.user,
+                    contract=contract,
+                    password=form.cleaned_data["password"],
+                    pkcs12=uploaded.read() if uploaded else None,
+                    pkcs12_password=form.cleaned_data.get("pkcs12_password") or None,
+                )
             ),
             fallback_field=None,
         )
@@ -333,7 +347,10 @@ def signer_key_create(request, pk: int):
     _require(request, "contracts.view_contract", contract)
     form = SignerKeyForm(request.POST, prefix="key")
     if form.is_valid() and _run_service(
-        form, lambda: services.signer_key_issue(user=request.user, password=form.cleaned_data["password"])
+        form,
+        _password_on_its_field(
+            lambda: services.signer_key_issue(user=request.user, password=form.cleaned_data["password"])
+        ),
     ):
         messages.success(request, _("Your signing certificate was issued. You can now sign."))
         return redirect(reverse("contracts:contract_sign", args=[contract.pk]))

@@ -21,6 +21,7 @@ from contracts.models import (
     Payment,
     ProgressReport,
 )
+from core.exceptions import ActionRefused
 from tests.accounts.factories import UserFactory
 from tests.api.conftest import assert_problem, bearer
 from tests.contracts.test_amendments import (  # noqa: F401
@@ -162,6 +163,34 @@ def test_refusals_are_problems_and_unknown_fields_or_transitions_are_refused(api
     assert_problem(client.post(f"{base}/transitions/complete/", {}, format="json"), 409)
     contract.refresh_from_db()
     assert contract.status == ContractStatus.DRAFT
+
+
+def test_a_wrong_signing_password_is_its_own_refusal_a_400_on_the_password_field(
+    api_client, award, django_capture_on_commit_callbacks
+):
+    """The service refuses a wrong password with ``WrongSigningPassword`` (an ``ActionRefused``); the API maps
+    it by its type, in any language, while the other refusals of signing stay 409s."""
+    contract, _version = frozen(award, django_capture_on_commit_callbacks)
+    base = f"/api/v1/contracts/{contract.pk}"
+    with pytest.raises(services.WrongSigningPassword) as refused:
+        services.signer_key_issue(user=award.signatory, password="not-my-password")
+    assert isinstance(refused.value, ActionRefused)
+    vendor = client_for(api_client, award.signatory)
+    key = vendor.post(f"{base}/signing-key/", {"password": "not-my-password"}, format="json", HTTP_ACCEPT_LANGUAGE="ar")
+    body = assert_problem(key, 400, code="invalid")
+    assert body["errors"]["password"] and "password is wrong" not in body["errors"]["password"][0]  # in Arabic
+    assert vendor.post(f"{base}/signing-key/", {"password": PASSWORD}, format="json").status_code == 201
+    wrong = vendor.post(f"{base}/transitions/sign/", {"password": "not-my-password"}, format="json")
+    body = assert_problem(wrong, 400, code="invalid")
+    assert body["errors"]["password"] == ["The password is wrong: enter the password you sign in with."]
+    refusal = AuditEvent.objects.filter(action="contract.sign_refused", actor=award.signatory).get()
+    assert refusal.payload["reason"] == "WrongPassword"
+    # The agency may not sign first: a refusal of the action, not of the password.
+    officer = client_for(api_client, award.officer)
+    assert officer.post(f"{base}/signing-key/", {"password": PASSWORD}, format="json").status_code == 201
+    early = officer.post(f"{base}/transitions/sign/", {"password": PASSWORD}, format="json")
+    assert "contractor signs first" in assert_problem(early, 409)["detail"]
+    assert not ContractSignature.objects.exists()
 
 
 def test_a_replayed_request_with_the_same_idempotency_key_has_one_effect(api_client, award):
