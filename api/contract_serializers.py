@@ -24,6 +24,7 @@ from contracts.models import (
     MeasurementStatus,
     MilestoneStatus,
     Payment,
+    ProgressEvidence,
     ProgressReport,
     RenderStatus,
     SignerKey,
@@ -242,7 +243,25 @@ class AmendmentKpiChangeSerializer(StrictInputMixin, serializers.Serializer):
 # Monitoring -----------------------------------------------------------------------------------------------
 
 
+class ProgressEvidenceSerializer(serializers.ModelSerializer):
+    """An evidence document of a progress report, with the SHA-256 recorded when it was stored."""
+
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProgressEvidence
+        fields = ["id", "report", "title", "original_name", "content_type", "size", "sha256", "download_url"]
+
+    def get_download_url(self, evidence: ProgressEvidence) -> str:
+        return reverse(
+            "api:contract-progress-report-evidence-file",
+            args=[evidence.report.milestone.contract_id, evidence.report_id, evidence.pk],
+        )
+
+
 class ProgressReportSerializer(serializers.ModelSerializer):
+    evidence = ProgressEvidenceSerializer(many=True, read_only=True)
+
     class Meta:
         model = ProgressReport
         fields = [
@@ -257,13 +276,23 @@ class ProgressReportSerializer(serializers.ModelSerializer):
             "decision_reason",
             "decided_by",
             "decided_at",
+            "evidence",
         ]
 
 
 class ProgressReportInputSerializer(StrictInputMixin, serializers.Serializer):
+    """A progress report, as JSON or — with its evidence documents — as ``multipart/form-data`` (one
+    ``evidence`` part per file)."""
+
     milestone = serializers.IntegerField(help_text=_("The id of the contract's milestone reported on."))
     narrative = serializers.CharField(max_length=20000)
     percent_complete = serializers.IntegerField(min_value=0, max_value=100)
+    evidence = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True),
+        required=False,
+        default=list,
+        help_text=_("Evidence documents: PDF, Word, Excel, PNG, JPEG or ZIP; each is kept with its SHA-256."),
+    )
 
 
 class KpiMeasurementSerializer(serializers.ModelSerializer):

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch
 from django.http import FileResponse
 from django.utils.cache import patch_cache_control
@@ -23,7 +24,8 @@ from django_filters.rest_framework import DjangoFilterBackend
 from django_fsm import can_proceed
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, generics, permissions, renderers, serializers, status
+from rest_framework import exceptions, generics, parsers, permissions, renderers, serializers, status
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
@@ -46,13 +48,16 @@ from api.contract_serializers import (
     PasswordSerializer,
     PaymentInputSerializer,
     PaymentSerializer,
+    ProgressEvidenceSerializer,
     ProgressReportInputSerializer,
     ProgressReportSerializer,
     ReasonSerializer,
     SignerKeySerializer,
 )
+from api.exceptions import Conflict, PayloadTooLarge
 from api.idempotency import idempotent
 from api.pagination import KeysetPagination
+from api.parsers import LimitedJSONParser
 from api.views import IDEMPOTENCY_PARAMETER
 from contracts import amendments as amendment_services
 from contracts import monitoring
@@ -70,6 +75,7 @@ from contracts.models import (
     KpiMeasurement,
     MeasurementStatus,
     Payment,
+    ProgressEvidence,
     ProgressReport,
     RenderStatus,
     ReportDecision,
@@ -353,23 +359,19 @@ class KpiListView(ListCreateBase):
 
 # The contract's transitions -------------------------------------------------------------------------------------
 
-WRONG_PASSWORD = "The password is wrong: enter the password you sign in with."  # noqa: S105 (a message)
-
-
-def _as_password_error(refusal: ActionRefused) -> Exception:
-    """The services refuse a wrong password like any action (and record it); it is the caller's input, hence a
-    400 on the ``password`` field here. Any other refusal stays a 409."""
-    if refusal.message == _(WRONG_PASSWORD):
-        return exceptions.ValidationError({"password": [refusal.message]})
-    return refusal
-
 
 def _sign(user, contract, data):
     try:
         contract_services.contract_sign(actor=user, contract=contract, password=data["password"])
-    except ActionRefused as refusal:
-        raise _as_password_error(refusal) from None
+    except contract_services.WrongSigningPassword as refusal:
+        raise _password_error(refusal) from None
     return contract
+
+
+def _password_error(refusal: ActionRefused) -> exceptions.ValidationError:
+    """The services refuse a wrong password like any action (and record it); it is the caller's input, hence a
+    400 on the ``password`` field here. Any other refusal stays a 409."""
+    return exceptions.ValidationError({"password": [refusal.message]})
 
 
 class SigningKeyView(generics.GenericAPIView):
@@ -387,8 +389,8 @@ class SigningKeyView(generics.GenericAPIView):
         data = _input(PasswordSerializer, request)
         try:
             key = contract_services.signer_key_issue(user=request.user, password=data["password"])
-        except ActionRefused as refusal:
-            raise _as_password_error(refusal) from None
+        except contract_services.WrongSigningPassword as refusal:
+            raise _password_error(refusal) from None
         return Response(SignerKeySerializer(key).data, status=status.HTTP_201_CREATED)
 
 
@@ -719,31 +721,141 @@ class AmendmentTransitionView(AmendmentTransitionMixin, TransitionPerformBase):
 # Monitoring ---------------------------------------------------------------------------------------------------
 
 
+class EvidenceMultiPartParser(parsers.MultiPartParser):
+    """A report with its evidence documents: a body larger than the most files a report takes, each of the
+    largest size accepted (and a margin for the fields), is refused (413) before it is read. Each file is then
+    checked by the service as on the web (size, kind sniffed from its content)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        request = (parser_context or {}).get("request")
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
+        except ValueError:
+            declared = 0
+        if declared > monitoring.MAX_EVIDENCE_FILES * settings.UPLOAD_MAX_BYTES + 64 * 1024:
+            raise PayloadTooLarge()
+        return super().parse(stream, media_type, parser_context)
+
+
+def _reports_with_evidence():
+    return ProgressReport.objects.prefetch_related(
+        Prefetch("evidence", queryset=ProgressEvidence.objects.select_related("report__milestone"))
+    )
+
+
 class ProgressReportListView(ListCreateBase):
-    """The contract's progress reports, newest first; ``POST`` reports on a milestone (the contractor's
-    people, contract in force). Evidence documents are uploaded on the web page."""
+    """The contract's progress reports, newest first, each with its evidence documents; ``POST`` reports on a
+    milestone (the contractor's people, contract in force): JSON, or ``multipart/form-data`` with one
+    ``evidence`` part per document, checked and kept with its SHA-256 as on the web page."""
 
     serializer_class = ProgressReportSerializer
     input_serializer = ProgressReportInputSerializer
+    parser_classes = [LimitedJSONParser, EvidenceMultiPartParser]
     model = ProgressReport
     filterset_fields = ["milestone", "decision"]
 
     def rows(self, contract):
-        return ProgressReport.objects.filter(milestone__contract=contract)
+        return _reports_with_evidence().filter(milestone__contract=contract)
 
     def create(self, request, contract, data):
         milestone = _row_of(contract.milestones.all(), data["milestone"], "milestone")
-        monitoring.progress_report_submit(
+        report = monitoring.progress_report_submit(
             actor=request.user,
             milestone=milestone,
             narrative=data["narrative"],
             percent_complete=data["percent_complete"],
+            evidence=[(uploaded.name, uploaded) for uploaded in data.get("evidence") or ()],
         )
-        return ProgressReport.objects.filter(milestone=milestone).order_by("-number").first()
+        return _reports_with_evidence().get(pk=report.pk)
 
     @_create_schema(ProgressReportInputSerializer, ProgressReportSerializer)
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
+
+
+def visible_report(request, pk: int, report_pk: int) -> ProgressReport:
+    contract = visible_contract(request, pk)
+    report = ProgressReport.objects.select_related("milestone").filter(pk=report_pk, milestone__contract=contract)
+    report = report.first()
+    if report is None:
+        raise exceptions.NotFound()
+    report.milestone.contract = contract
+    return report
+
+
+class ProgressEvidenceListView(generics.ListAPIView):
+    """The evidence documents of a progress report (whoever sees the contract), each with the SHA-256 recorded
+    when it was stored and where to download it. They are attached when the report is sent."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = ProgressEvidenceSerializer
+    pagination_class = None
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if _schema_only(self):
+            return ProgressEvidence.objects.none()
+        report = visible_report(self.request, self.kwargs["pk"], self.kwargs["report_pk"])
+        return ProgressEvidence.objects.filter(report=report).select_related("report__milestone").order_by("id")
+
+
+class _AnyAccepted(BaseContentNegotiation):
+    """A download is answered in its own type whatever the client accepts; an error, as a problem (JSON)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def _open_hashed(field_file):
+    """The stored file opened once and the SHA-256 of what that handle reads, rewound: the bytes sent are the
+    bytes hashed. ``(None, None)`` when it cannot be read."""
+    import hashlib
+
+    try:
+        handle = field_file.storage.open(field_file.name, "rb")
+    except (OSError, ValueError):
+        return None, None
+    digest = hashlib.sha256()
+    try:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+        handle.seek(0)
+    except (OSError, ValueError):
+        handle.close()
+        return None, None
+    return handle, digest.hexdigest()
+
+
+class ProgressEvidenceFileView(generics.GenericAPIView):
+    """One evidence document, served only if it still matches the SHA-256 recorded when it was stored
+    (``X-Content-SHA256``); an altered or missing file is a 409."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    content_negotiation_class = _AnyAccepted
+    pagination_class = None
+    serializer_class = ProgressEvidenceSerializer
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request, pk: int, report_pk: int, evidence_pk: int):
+        report = visible_report(request, pk, report_pk)
+        evidence = ProgressEvidence.objects.filter(report=report, pk=evidence_pk).first()
+        if evidence is None or not evidence.file:
+            raise exceptions.NotFound()
+        handle, found = _open_hashed(evidence.file)
+        if found != evidence.sha256:
+            if handle is not None:
+                handle.close()
+            raise Conflict(_("This document no longer matches the SHA-256 recorded when it was stored."))
+        response = FileResponse(
+            handle, as_attachment=True, filename=evidence.original_name, content_type=evidence.content_type
+        )
+        response["X-Content-SHA256"] = found
+        response["X-Content-Type-Options"] = "nosniff"
+        patch_cache_control(response, private=True, no_store=True)
+        return response
 
 
 def _decide_report(accept: bool):
@@ -784,16 +896,10 @@ class ReportTransitionMixin:
     transitions = REPORT_TRANSITIONS
 
     def load(self, request, pk: int, report_pk: int, **kwargs):
-        contract = visible_contract(request, pk)
-        report = ProgressReport.objects.select_related("milestone").filter(pk=report_pk, milestone__contract=contract)
-        report = report.first()
-        if report is None:
-            raise exceptions.NotFound()
-        report.milestone.contract = contract
-        return report
+        return visible_report(request, pk, report_pk)
 
     def represent(self, report) -> dict:
-        return ProgressReportSerializer(ProgressReport.objects.get(pk=report.pk)).data
+        return ProgressReportSerializer(_reports_with_evidence().get(pk=report.pk)).data
 
 
 class ReportTransitionListView(ReportTransitionMixin, TransitionListBase):

@@ -6,6 +6,9 @@ record, performs the action and stores the answer in the same transaction; a sec
 waits on the record's unique constraint until the first has committed, then replays the stored answer
 (``Idempotent-Replayed: true``). The same key with a different body is refused (422). Only successful answers
 are stored: a refused request leaves nothing behind and may be corrected and sent again with the same key.
+
+Records are kept ``API_IDEMPOTENCY_RETENTION_HOURS``: a retry after that is a new request. The deadline scheduler
+deletes the older ones (:func:`purge_expired_idempotency_records`, also ``manage.py purge_idempotency_keys``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import json
 import re
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -29,14 +33,62 @@ from api.problems import PROBLEM_CONTENT_TYPE, problem, problem_response
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-#: Keys are kept this long; a retry after that is a new request.
-RETENTION = datetime.timedelta(days=1)
+#: Expired records deleted per statement by the purge (each batch is its own short transaction).
+PURGE_BATCH_SIZE = 1000
 _KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def retention() -> datetime.timedelta:
+    """How long an answer is kept for the retries of its request; a retry after that is a new request."""
+    return datetime.timedelta(hours=settings.API_IDEMPOTENCY_RETENTION_HOURS)
+
+
+def purge_expired_idempotency_records(
+    *, now: datetime.datetime | None = None, batch_size: int = PURGE_BATCH_SIZE
+) -> int:
+    """Delete the records older than the retention, ``batch_size`` rows at a time (by the ``created_at`` index),
+    so that no statement holds many row locks or a long transaction; return how many were deleted."""
+    cutoff = (now or timezone.now()) - retention()
+    expired = IdempotencyRecord.objects.filter(created_at__lt=cutoff)
+    deleted = 0
+    while True:
+        batch = list(expired.order_by("created_at").values_list("pk", flat=True)[:batch_size])
+        if not batch:
+            return deleted
+        count, _by_model = IdempotencyRecord.objects.filter(pk__in=batch, created_at__lt=cutoff).delete()
+        deleted += count
+        if len(batch) < batch_size:
+            return deleted
 
 
 def request_fingerprint(body: bytes) -> str:
     """A keyed SHA-256 of the body: it identifies the body without letting anyone brute-force a password in it."""
     return salted_hmac("api.idempotency", body, algorithm="sha256").hexdigest()
+
+
+def _is_multipart(request) -> bool:
+    return (request.content_type or "").startswith("multipart/form-data")
+
+
+def _fingerprinted_body(request) -> bytes:
+    """What identifies the request's body: the raw bytes, or for a multipart upload its fields and each file's
+    name, size and SHA-256 (a client's retry picks a new boundary, and files are not held in memory)."""
+    if not _is_multipart(request):
+        return request.body
+    import hashlib
+
+    parts = []
+    for name, values in sorted(request.data.lists()):
+        for value in values:
+            if hasattr(value, "chunks"):
+                digest = hashlib.sha256()
+                for chunk in value.chunks():
+                    digest.update(chunk)
+                value.seek(0)
+                parts.append([name, value.name, value.size, digest.hexdigest()])
+            else:
+                parts.append([name, str(value)])
+    return json.dumps(parts, ensure_ascii=False).encode()
 
 
 def idempotency_key(request) -> str | None:
@@ -60,12 +112,12 @@ def run_idempotently(request, *, user, perform: Callable[[], Response], withheld
             title=_("The Idempotency-Key header is not valid."),
             detail=_("Use 1 to 255 visible ASCII characters, e.g. a UUID."),
         )
-    fingerprint = request_fingerprint(request.body)
+    fingerprint = request_fingerprint(_fingerprinted_body(request))
     error: Exception | None = None
     # The record's row is held from its creation to the stored answer: a concurrent request with the same key
     # waits on it, then replays the answer.
     with transaction.atomic():
-        IdempotencyRecord.objects.filter(user=user, key=key, created_at__lt=timezone.now() - RETENTION).delete()
+        IdempotencyRecord.objects.filter(user=user, key=key, created_at__lt=timezone.now() - retention()).delete()
         try:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(
@@ -142,7 +194,7 @@ def idempotent(method=None, *, withheld_fields: tuple[str, ...] = ()):
     def decorate(view_method):
         @functools.wraps(view_method)
         def wrapper(self, request, *args, **kwargs):
-            if idempotency_key(request) is not None:
+            if idempotency_key(request) is not None and not _is_multipart(request):
                 _read_raw_body(request)
             return run_idempotently(
                 request,

@@ -53,6 +53,16 @@ urlpatterns: list = [
         "contracts/<int:pk>/progress-reports/", views.ProgressReportListView.as_view(), name="contract-progress-reports"
     ),
     path(
+        "contracts/<int:pk>/progress-reports/<int:report_pk>/evidence/",
+        views.ProgressEvidenceListView.as_view(),
+        name="contract-progress-report-evidence",
+    ),
+    path(
+        "contracts/<int:pk>/progress-reports/<int:report_pk>/evidence/<int:evidence_pk>/",
+        views.ProgressEvidenceFileView.as_view(),
+        name="contract-progress-report-evidence-file",
+    ),
+    path(
         "contracts/<int:pk>/progress-reports/<int:report_pk>/transitions/",
         views.ReportTransitionListView.as_view(),
         name="contract-progress-report-transitions",

@@ -565,6 +565,16 @@ def advance_deadlines(*, now: datetime.datetime | None = None) -> DeadlineRun:
         import logging
 
         logging.getLogger(__name__).exception("Escalating overdue desk items failed")
+    # The API's stored answers to idempotent requests past their retention (by the wall clock they were stored
+    # with): housekeeping in batches, which never keeps the deadlines from being kept.
+    try:
+        from api.idempotency import purge_expired_idempotency_records
+
+        purge_expired_idempotency_records()
+    except Exception:
+        import logging
+
+        logging.getLogger(__name__).exception("Purging expired idempotency records failed")
     return DeadlineRun(closed + finalised, suspended_vendors=suspended, debarments_ended=ended)
 
 

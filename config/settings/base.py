@@ -206,6 +206,9 @@ REST_FRAMEWORK = {
 }
 # The largest JSON body the API reads (413 beyond it).
 API_MAX_BODY_BYTES = 1024 * 1024
+# How long the answer to a request sent with an Idempotency-Key is kept for its retries; a retry after that is a
+# new request. Older records are purged by the deadline scheduler (or ``manage.py purge_idempotency_keys``).
+API_IDEMPOTENCY_RETENTION_HOURS = 48
 SPECTACULAR_SETTINGS = {
     "TITLE": "PPP Procurement API",
     "DESCRIPTION": "Tenders, awards and contracts of the national e-government programme.",
