@@ -81,6 +81,7 @@ from contracts.models import (
     ReportDecision,
 )
 from core.exceptions import ActionRefused
+from core.uploads import open_hashed
 from procurement.models import Tender
 from procurement.tender_filters import tenders_listed_for
 
@@ -809,26 +810,6 @@ class _AnyAccepted(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-def _open_hashed(field_file):
-    """The stored file opened once and the SHA-256 of what that handle reads, rewound: the bytes sent are the
-    bytes hashed. ``(None, None)`` when it cannot be read."""
-    import hashlib
-
-    try:
-        handle = field_file.storage.open(field_file.name, "rb")
-    except (OSError, ValueError):
-        return None, None
-    digest = hashlib.sha256()
-    try:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-        handle.seek(0)
-    except (OSError, ValueError):
-        handle.close()
-        return None, None
-    return handle, digest.hexdigest()
-
-
 class ProgressEvidenceFileView(generics.GenericAPIView):
     """One evidence document, served only if it still matches the SHA-256 recorded when it was stored
     (``X-Content-SHA256``); an altered or missing file is a 409."""
@@ -844,7 +825,7 @@ class ProgressEvidenceFileView(generics.GenericAPIView):
         evidence = ProgressEvidence.objects.filter(report=report, pk=evidence_pk).first()
         if evidence is None or not evidence.file:
             raise exceptions.NotFound()
-        handle, found = _open_hashed(evidence.file)
+        handle, found = open_hashed(evidence.file)
         if found != evidence.sha256:
             if handle is not None:
                 handle.close()

@@ -250,16 +250,12 @@ def trail_document(contract, key: str) -> TrailDocument | None:
 
 def file_sha256(field_file) -> str | None:
     """The SHA-256 of a stored file as it is now, or None when it cannot be read."""
-    import hashlib
+    from core.uploads import sha256_of_stored
 
-    digest = hashlib.sha256()
     try:
-        with field_file.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
+        return sha256_of_stored(field_file)
     except (OSError, ValueError):
         return None
-    return digest.hexdigest()
 
 
 def hashes_in_log(contract, hashes: list[str]) -> set[str]:

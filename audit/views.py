@@ -1,5 +1,3 @@
-import hashlib
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -9,6 +7,7 @@ from django.utils.translation import gettext as _
 from audit.filters import AuditEventFilter
 from audit.models import AuditCheckpoint, AuditEvent
 from core.pagination import keyset_page
+from core.uploads import open_hashed
 
 
 def _require_auditor(request) -> None:
@@ -168,25 +167,6 @@ def _check_documents(contract, documents) -> dict[str, dict]:
     return checks
 
 
-def _open_hashed(field_file):
-    """The stored file opened once, with the SHA-256 of what that handle reads, rewound to be served from: the
-    bytes sent are the bytes hashed, even if the file in the store is replaced in between. ``(None, None)``
-    when the file is missing or cannot be read."""
-    try:
-        handle = field_file.storage.open(field_file.name, "rb")
-    except (OSError, ValueError):
-        return None, None
-    digest = hashlib.sha256()
-    try:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-        handle.seek(0)
-    except (OSError, ValueError):
-        handle.close()
-        return None, None
-    return handle, digest.hexdigest()
-
-
 def _refuse_altered(request, contract, document, *, found: str | None, payload: dict):
     """A stored file that no longer matches its recorded SHA-256 is not served: the page says what was expected
     and what was found, and the mismatch is logged."""
@@ -232,7 +212,7 @@ def contract_document(request, pk: int, key: str):
     document = trail_document(contract, key)
     if document is None or not document.file:
         raise Http404
-    handle, found = _open_hashed(document.file)
+    handle, found = open_hashed(document.file)
     request.audit_view_logged = True
     if found != document.sha256:
         if handle is not None:
@@ -425,7 +405,7 @@ def trail_report_download(request, pk: int):
     if report.status != TrailReportStatus.RENDERED or not report.pdf:
         raise Http404
     filename = f"{report.contract.reference}-trail-{report.pk}.pdf"
-    handle, found = _open_hashed(report.pdf)
+    handle, found = open_hashed(report.pdf)
     request.audit_view_logged = True
     if found != report.sha256:
         if handle is not None:

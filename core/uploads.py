@@ -74,9 +74,30 @@ def inspect_upload(file) -> Inspected:
     return Inspected(content_type=content_type, size=size, sha256=digest.hexdigest())
 
 
-def sha256_of_stored(field_file) -> str:
+def sha256_of_handle(handle) -> str:
+    """The SHA-256 of what an open binary file reads from its start to its end; the file is rewound after."""
     digest = hashlib.sha256()
-    with field_file.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+    for chunk in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(chunk)
+    handle.seek(0)
     return digest.hexdigest()
+
+
+def sha256_of_stored(field_file) -> str:
+    with field_file.open("rb") as handle:
+        return sha256_of_handle(handle)
+
+
+def open_hashed(field_file):
+    """A stored file opened once, with the SHA-256 of what that handle reads, rewound to be served from: the bytes
+    sent are the bytes hashed, even if the file in the store is replaced in between. ``(None, None)`` when the
+    file is missing or cannot be read."""
+    try:
+        handle = field_file.storage.open(field_file.name, "rb")
+    except (OSError, ValueError):
+        return None, None
+    try:
+        return handle, sha256_of_handle(handle)
+    except (OSError, ValueError):
+        handle.close()
+        return None, None

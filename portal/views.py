@@ -7,7 +7,6 @@ does not exist, so that nobody can learn which drafts are in preparation.
 from __future__ import annotations
 
 import datetime
-import hashlib
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,6 +26,7 @@ from contracts.performance import vendor_scores
 from core.exceptions import ActionRefused
 from core.i18n import is_arabic
 from core.pagination import KeysetPage, keyset_page
+from core.uploads import sha256_of_handle
 from portal import selectors
 from portal.filters import PortalTenderFilter, not_open_for_bids, open_for_bids
 from portal.forms import ClarificationQuestionForm
@@ -231,14 +231,6 @@ def _may_download(user, document: TenderDocument) -> bool:
     return user.has_perm("procurement.view_tender_internals", tender)
 
 
-def _sha256(handle) -> str:
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: handle.read(1 << 20), b""):
-        digest.update(chunk)
-    handle.seek(0)
-    return digest.hexdigest()
-
-
 def _refuse_damaged_document(request, document: TenderDocument, *, problem: str, found: str, status: int):
     """The stored file is missing or no longer the one published: say so, and record it for the auditors."""
     tender_document_integrity_failure_record(user=request.user, document=document, problem=problem, found=found)
@@ -254,7 +246,7 @@ def document_download(request, pk: int):
     except OSError:
         return _refuse_damaged_document(request, document, problem="missing", found="", status=410)
     # The bytes sent are the bytes hashed: one open file, read twice.
-    found = _sha256(handle)
+    found = sha256_of_handle(handle)
     if found != document.sha256:
         handle.close()
         return _refuse_damaged_document(request, document, problem="sha256_mismatch", found=found, status=409)
@@ -383,7 +375,7 @@ def contract_pdf(request, number, signature: int):
         raise Http404 from None
     # The bytes sent are the bytes hashed: a stored file that no longer matches its signature's record is not
     # passed off as the signed contract.
-    if _sha256(handle) != found.sha256:
+    if sha256_of_handle(handle) != found.sha256:
         handle.close()
         raise Http404
     response = FileResponse(handle, as_attachment=True, filename=name, content_type="application/pdf")
