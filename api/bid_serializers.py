@@ -18,7 +18,7 @@ from procurement import bid_services
 from procurement.bid_forms import MAX_CONSORTIUM_ROWS
 from procurement.bid_services import MAX_LINE_TEXT, MAX_TEXT
 from procurement.models import Bid, BidFile, BidReceipt, Tender
-from procurement.models.bids import BidStatus, ReceiptAction
+from procurement.models.bids import BidStatus, EnvelopeKind, EnvelopeState, ReceiptAction
 from procurement.opening_views import UNOPENED_STATES
 from vendors.models import Vendor, VendorCategory, VendorStatus
 
@@ -392,3 +392,158 @@ class TenderBidSerializer(serializers.ModelSerializer):
             for e in bid.envelopes.all()
             if e.version.number == bid.version
         ]
+
+
+# An opened envelope, as the web's envelope page shows it (``procurement.opening_views.opened_envelope``) ------
+
+
+class OpenedAnswerSerializer(serializers.Serializer):
+    criterion_id = serializers.IntegerField(allow_null=True, help_text=_("The criterion's id in the tender."))
+    criterion = serializers.CharField(help_text=_("The criterion's name, as sealed in the envelope."))
+    answer = serializers.CharField()
+
+
+class OpenedConsortiumMemberSerializer(serializers.Serializer):
+    vendor_id = serializers.IntegerField(allow_null=True)
+    vendor = serializers.CharField()
+    share = serializers.CharField(help_text=_("Per cent."))
+
+
+class OpenedDocumentSerializer(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True, help_text=_("null when the sealed file is missing."))
+    label = serializers.CharField()
+    title = serializers.CharField()
+    name = serializers.CharField(help_text=_("The file name, restored from its sealed copy at the opening."))
+    content_type = serializers.CharField()
+    size = serializers.IntegerField(allow_null=True)
+    opened = serializers.BooleanField(
+        help_text=_("Whether the document was opened (it matched its receipt); only then can it be downloaded.")
+    )
+    sha256 = serializers.CharField(allow_null=True, help_text=_("SHA-256 of the opened document."))
+    download = serializers.CharField(allow_null=True)
+
+
+class OpenedTechnicalSerializer(serializers.Serializer):
+    answers = OpenedAnswerSerializer(many=True)
+    consortium = OpenedConsortiumMemberSerializer(many=True)
+    documents = OpenedDocumentSerializer(many=True)
+
+
+class OpenedPriceLineSerializer(serializers.Serializer):
+    description = serializers.CharField()
+    quantity = serializers.CharField()
+    unit = serializers.CharField()
+    unit_price = serializers.CharField()
+    amount = serializers.CharField()
+
+
+class OpenedFinancialSerializer(serializers.Serializer):
+    total_price = serializers.CharField()
+    currency = serializers.CharField()
+    validity_days = serializers.IntegerField(allow_null=True)
+    lines = OpenedPriceLineSerializer(many=True)
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _number(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class OpenedEnvelopeSerializer(serializers.Serializer):
+    """One envelope of a bid after its opening: its hash and check against the receipt, and its decrypted
+    content — ``technical`` or ``financial`` after its kind; both null when the envelope does not match the
+    bidder's receipt (``state`` tampered, ``problem`` says why: its content is never shown)."""
+
+    tender = serializers.IntegerField(source="bid.tender_id")
+    bid = serializers.IntegerField(source="bid.pk")
+    vendor = serializers.IntegerField(source="bid.vendor_id")
+    bidder = serializers.CharField(source="bid.vendor.legal_name_en")
+    bidder_ar = serializers.CharField(source="bid.vendor.legal_name_ar")
+    version = serializers.IntegerField(source="bid.version")
+    submitted_at = serializers.DateTimeField(source="bid.submitted_at")
+    kind = serializers.CharField(source="envelope.kind", help_text=_("technical or financial"))
+    sha256 = serializers.CharField(
+        source="envelope.sha256", help_text=_("SHA-256 of the sealed envelope, as on the bidder's receipt.")
+    )
+    state = serializers.CharField(source="envelope.state", help_text=_("opened or tampered"))
+    opened_at = serializers.DateTimeField(source="envelope.opened_at")
+    problem = serializers.CharField(
+        source="envelope.problem", help_text=_("Why the envelope does not match its receipt (tampered only).")
+    )
+    technical = serializers.SerializerMethodField()
+    financial = serializers.SerializerMethodField()
+
+    def _shown(self, opened, kind: str) -> bool:
+        return opened.envelope.kind == kind and opened.envelope.state == EnvelopeState.OPENED
+
+    @extend_schema_field(OpenedTechnicalSerializer(allow_null=True))
+    def get_technical(self, opened) -> dict | None:
+        if not self._shown(opened, EnvelopeKind.TECHNICAL):
+            return None
+        answers = opened.content.get("answers")
+        answers = answers if isinstance(answers, dict) else {}
+        consortium = opened.content.get("consortium")
+        return {
+            "answers": [
+                {
+                    "criterion_id": _number(key),
+                    "criterion": _text(value.get("criterion")),
+                    "answer": _text(value.get("answer")),
+                }
+                for key, value in answers.items()
+                if isinstance(value, dict)
+            ],
+            "consortium": [
+                {
+                    "vendor_id": _number(member.get("vendor_id")),
+                    "vendor": _text(member.get("vendor")),
+                    "share": _text(member.get("share")),
+                }
+                for member in (consortium if isinstance(consortium, list) else [])
+                if isinstance(member, dict)
+            ],
+            "documents": [self._document(opened, row) for row in opened.files],
+        }
+
+    def _document(self, opened, row: dict) -> dict:
+        item, stored = row["item"], row["file"]
+        download = None
+        if row["opened"]:
+            path = reverse("api:tender-bid-document", args=[opened.bid.tender_id, opened.bid.pk, stored.pk])
+            request = self.context.get("request")
+            download = request.build_absolute_uri(path) if request is not None else path
+        return {
+            "id": stored.pk if stored is not None else None,
+            "label": _text(item.get("label")),
+            "title": _text(item.get("title")),
+            "name": _text(item.get("name")),
+            "content_type": _text(item.get("content_type")),
+            "size": _number(item.get("size")),
+            "opened": row["opened"],
+            "sha256": (stored.opened_sha256 or None) if stored is not None else None,
+            "download": download,
+        }
+
+    @extend_schema_field(OpenedFinancialSerializer(allow_null=True))
+    def get_financial(self, opened) -> dict | None:
+        if not self._shown(opened, EnvelopeKind.FINANCIAL):
+            return None
+        content = opened.content
+        lines = content.get("lines")
+        keys = ("description", "quantity", "unit", "unit_price", "amount")
+        return {
+            "total_price": _text(content.get("total_price")),
+            "currency": _text(content.get("currency")),
+            "validity_days": _number(content.get("validity_days")),
+            "lines": [
+                {key: _text(line.get(key)) for key in keys}
+                for line in (lines if isinstance(lines, list) else [])
+                if isinstance(line, dict)
+            ],
+        }

@@ -2,15 +2,22 @@
 officers, approvers, auditors and administrators see every vendor; a vendor's people see their own company);
 bids are the caller's own vendor's only (anyone else's: 404), and every write calls the service the web's bid
 pages call (``procurement/bid_services.py``), which checks, audits and seals. The officers' view of a tender's
-bids is the web's bid register (``tenders/<id>/bids/``: metadata only, the rule ``procurement.view_bids``).
+bids is the web's bid register (``tenders/<id>/bids/``: metadata only, the rule ``procurement.view_bids``); the
+content of an opened bid is the web's envelope page and document download (``tenders/<id>/bids/<bid>/envelopes/
+<kind>/``, ``…/documents/<file>/``: the web's own functions, the rule ``procurement.read_bid_content``, every
+attempt on sealed content refused and recorded as on the web).
 """
 
 from __future__ import annotations
 
+import hashlib
+
 import django_filters
 from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
 from django.db.models import Exists, OuterRef
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -20,6 +27,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, parsers, permissions, status
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -34,11 +42,13 @@ from api.bid_serializers import (
     BidTransitionSerializer,
     EmptySerializer,
     MyVendorSerializer,
+    OpenedDocumentSerializer,
+    OpenedEnvelopeSerializer,
     TenderBidSerializer,
     VendorSerializer,
     WithdrawSerializer,
 )
-from api.exceptions import PayloadTooLarge
+from api.exceptions import Conflict, PayloadTooLarge
 from api.idempotency import idempotent
 from api.pagination import KeysetPagination
 from api.permissions import HasObjectRule
@@ -48,7 +58,8 @@ from procurement import bid_services
 from procurement.bid_forms import ConsortiumMemberForm
 from procurement.bid_views import bid_actions
 from procurement.models import Bid, BidFile
-from procurement.models.bids import BidStatus
+from procurement.models.bids import BidStatus, EnvelopeKind
+from procurement.opening_views import SealedAccessRefused, opened_bid_file, opened_envelope
 from procurement.selectors import registered_bids
 from vendors.filters import VendorFilter
 from vendors.models import Debarment, Vendor, VendorMembership
@@ -431,4 +442,145 @@ class TenderBidListView(generics.ListAPIView):
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         patch_cache_control(response, private=True, no_store=True)
+        return response
+
+
+# Opened envelopes and documents -------------------------------------------------------------------------------
+
+
+class _AnyAccepted(BaseContentNegotiation):
+    """A download is answered in its own type whatever the client accepts; a refusal, as a problem (JSON)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class _NotStored(APIView):
+    """Every answer — the content and every refusal — is private and not stored by any cache."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        patch_cache_control(response, private=True, no_store=True)
+        return response
+
+
+def _sealed_refusal(tender) -> exceptions.PermissionDenied:
+    """The web's refusal page (``sealed_refused.html``) as a problem's detail; the attempt is already recorded."""
+    return exceptions.PermissionDenied(
+        _(
+            "The bids of tender %(reference)s are sealed: nobody can read them before the opening committee opens "
+            "them after the submission deadline, whatever their role."
+        )
+        % {"reference": tender.reference}
+        + " "
+        + _("This attempt was recorded in the audit log.")
+    )
+
+
+def _as_on_the_web(request, pk: int, bid_pk: int, read):
+    """``read()`` — the web's own function (``opened_envelope`` / ``opened_bid_file``) — with its refusals as
+    problems: a tender the caller may not see is a 404 (as everywhere in the API); a sealed bid or envelope, or no
+    such bid, the web's refusal (403, recorded by that function with ``sealed_access_refused``); an opened bid the
+    rule ``procurement.read_bid_content`` refuses, a 403 — or a 404 to whoever may not even see the bid (another
+    vendor, an officer of another agency), as ``/bids/<id>/`` answers them."""
+    visible_tender(request, pk)
+    try:
+        return read()
+    except SealedAccessRefused as refused:
+        raise _sealed_refusal(refused.tender) from None
+    except DjangoPermissionDenied:
+        bid = Bid.objects.select_related("tender").get(pk=bid_pk, tender_id=pk)  # found by ``read``
+        user = request.user
+        if not (user.has_perm("procurement.view_bid", bid) or user.has_perm("procurement.evaluate", bid.tender)):
+            raise exceptions.NotFound() from None
+        raise
+
+
+def _open_hashed(field_file):
+    """The stored file opened once and the SHA-256 of what that handle reads, rewound: the bytes sent are the
+    bytes hashed. ``(None, None)`` when it cannot be opened, ``(handle, None)`` when it cannot be read."""
+    try:
+        handle = field_file.open("rb")
+    except (OSError, ValueError):
+        return None, None
+    digest = hashlib.sha256()
+    try:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+        handle.seek(0)
+    except (OSError, ValueError):
+        return handle, None
+    return handle, digest.hexdigest()
+
+
+TENDER_BID_PARAMETERS = [
+    OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The tender's id."),
+    OpenApiParameter("bid", OpenApiTypes.INT, OpenApiParameter.PATH, description="The bid's id."),
+]
+
+
+@extend_schema(
+    parameters=[
+        *TENDER_BID_PARAMETERS,
+        OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=[str(k) for k in EnvelopeKind.values]),
+    ]
+)
+class OpenedEnvelopeView(_NotStored):
+    """One envelope of a bid after its opening, as the web's envelope page shows it and to whom (the same function,
+    ``procurement.opening_views.opened_envelope``, and the rule ``procurement.read_bid_content``: the tender's
+    officers, its opening committee, evaluation members who declared no conflict with the bidder, auditors, and
+    the bidder itself): the technical envelope after the technical opening, the financial one after the financial
+    opening. Before that, nobody reads it, whatever their role: a 403, recorded in the audit log
+    (``bid.sealed_access_refused``) as on the web. An envelope that did not match its receipt at the opening is
+    answered with ``state`` tampered and no content, as on the web."""
+
+    serializer_class = OpenedEnvelopeSerializer
+
+    @extend_schema(
+        summary="An opened envelope of a bid",
+        responses={200: OpenedEnvelopeSerializer, 403: PROBLEM, 404: PROBLEM},
+    )
+    def get(self, request, pk: int, bid: int, kind: str):
+        opened = _as_on_the_web(request, pk, bid, lambda: opened_envelope(request, pk, bid, kind))
+        return Response(OpenedEnvelopeSerializer(opened, context={"request": request}).data)
+
+
+@extend_schema(
+    parameters=[
+        *TENDER_BID_PARAMETERS,
+        OpenApiParameter("file_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="The document's id."),
+    ]
+)
+class OpenedDocumentView(_NotStored):
+    """A document of a bid's opened technical envelope (its ``documents[].download``), to those who may read the
+    envelope, as the web's download (``procurement.opening_views.opened_bid_file``): before the opening, or for a
+    document that did not match its receipt at the opening, a 403 recorded in the audit log. It is served only
+    while it still matches the SHA-256 computed when it was opened (``X-Content-SHA256``), hashed on the same open
+    file that is sent; an altered document is a 409."""
+
+    content_negotiation_class = _AnyAccepted
+    serializer_class = OpenedDocumentSerializer
+
+    @extend_schema(
+        summary="Download a document of an opened bid",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+    )
+    def get(self, request, pk: int, bid: int, file_pk: int):
+        bid_file = _as_on_the_web(request, pk, bid, lambda: opened_bid_file(request, pk, bid, id=file_pk))
+        handle, found = _open_hashed(bid_file.opened)
+        if handle is None:
+            raise exceptions.NotFound()
+        if found is None or found != bid_file.opened_sha256:
+            handle.close()
+            raise Conflict(_("This document no longer matches the SHA-256 recorded when it was opened."))
+        response = FileResponse(
+            handle, as_attachment=True, filename=bid_file.original_name, content_type=bid_file.content_type
+        )
+        response["X-Content-SHA256"] = found
+        response["X-Content-Type-Options"] = "nosniff"
         return response

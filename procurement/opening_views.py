@@ -2,12 +2,15 @@
 ceremony, the opening record (page and CSV), and the opened envelopes and documents.
 
 Before a bid is opened nobody may read it, whatever their roles: every page or download that would show
-sealed data refuses with 403 and records the attempt (``opening_services.sealed_access_refused``).
+sealed data refuses with 403 and records the attempt (``opening_services.sealed_access_refused``). The opened
+envelopes and documents are read through ``opened_envelope`` and ``opened_bid_file``, which the JSON API calls too
+(``api/bid_views.py``), so that both answer the same people and record the same refusals.
 """
 
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -50,25 +53,42 @@ def _bid(pk: int, bid_pk: int) -> Bid:
     return get_object_or_404(Bid.objects.select_related("tender__agency", "vendor"), pk=bid_pk, tender_id=pk)
 
 
-def _refuse_sealed(request, obj, what: str):
-    """Record the attempt and answer 403: sealed data is shown to nobody before its opening.
+class SealedAccessRefused(Exception):
+    """An attempt to read sealed data, already recorded in the audit log: the caller answers 403 (the web with
+    ``sealed_refused.html``, the API with a problem)."""
+
+    def __init__(self, tender: Tender):
+        super().__init__(tender.pk)
+        self.tender = tender
+
+
+def sealed_access(request, obj, what: str) -> SealedAccessRefused:
+    """Record the attempt (``opening_services.sealed_access_refused``); return the exception that answers it.
 
     ``what`` goes to the audit log as it is (not translated), so that the log reads the same in any language.
     """
     opening_services.sealed_access_refused(user=request.user, obj=obj, what=what, request=request)
-    tender = obj if isinstance(obj, Tender) else obj.tender
+    return SealedAccessRefused(obj if isinstance(obj, Tender) else obj.tender)
+
+
+def _sealed_page(request, tender: Tender):
     response = render_page(request, "procurement/opening/sealed_refused.html", {"tender": tender}, status=403)
     patch_cache_control(response, private=True, no_store=True)
     return response
 
 
-def _bid_or_refusal(request, pk: int, bid_pk: int, what: str):
-    """The bid, or — for a bid that does not exist on this tender — the same logged refusal a sealed one gets,
-    so that nobody can count a tender's bids by trying numbers before the opening."""
+def _refuse_sealed(request, obj, what: str):
+    """Record the attempt and answer 403: sealed data is shown to nobody before its opening."""
+    return _sealed_page(request, sealed_access(request, obj, what).tender)
+
+
+def readable_bid(request, pk: int, bid_pk: int, what: str) -> Bid:
+    """The bid, or — for a bid that does not exist on this tender — the same recorded refusal a sealed one gets
+    (``SealedAccessRefused``), so that nobody can count a tender's bids by trying numbers before the opening."""
     try:
         return _bid(pk, bid_pk)
     except Http404:
-        return _refuse_sealed(request, _tender(pk), f"{what} (no such bid)")
+        raise sealed_access(request, _tender(pk), f"{what} (no such bid)") from None
 
 
 def render_page(request, template: str, context: dict, *, status: int = 200):
@@ -195,21 +215,37 @@ def bid_register(request, pk: int):
 # Opened envelopes and documents -------------------------------------------------------------------
 
 
-@login_required
-def envelope_detail(request, pk: int, bid_pk: int, kind: str):
+@dataclass(frozen=True)
+class OpenedEnvelope:
+    """An opened (or tampered) envelope as the envelope page shows it: its decrypted ``content`` ({} unless it
+    matched its receipt), the technical ``answers`` and ``files`` (each with its title and file name restored at
+    the opening, whether it was opened, and the stored ``BidFile``)."""
+
+    bid: Bid
+    envelope: BidEnvelope
+    content: dict
+    answers: list[dict]
+    files: list[dict]
+
+
+def opened_envelope(request, pk: int, bid_pk: int, kind: str) -> OpenedEnvelope:
+    """One envelope of a bid of tender ``pk`` after its opening, for the envelope page and the API.
+
+    Raises ``SealedAccessRefused`` (the attempt recorded) for no such bid, a bid never opened or an envelope still
+    sealed; ``Http404`` for an unknown kind or a missing envelope; ``PermissionDenied`` unless the rule
+    ``procurement.read_bid_content`` lets the person read the bid.
+    """
     if kind not in EnvelopeKind.values:
         raise Http404
     what = f"{kind} envelope"
-    bid = _bid_or_refusal(request, pk, bid_pk, what)
-    if not isinstance(bid, Bid):
-        return bid
+    bid = readable_bid(request, pk, bid_pk, what)
     if bid.status in UNOPENED_STATES:
-        return _refuse_sealed(request, bid, what)
+        raise sealed_access(request, bid, what)
     envelope = BidEnvelope.objects.filter(bid=bid, version__number=bid.version, kind=kind).first()
     if envelope is None:
         raise Http404
     if envelope.state == EnvelopeState.SEALED:
-        return _refuse_sealed(request, bid, what)
+        raise sealed_access(request, bid, what)
     _require(request, "procurement.read_bid_content", bid)
     content = envelope.content if envelope.state == EnvelopeState.OPENED and isinstance(envelope.content, dict) else {}
     files = []
@@ -231,16 +267,46 @@ def envelope_detail(request, pk: int, bid_pk: int, kind: str):
             }
             files.append({"item": named, "opened": bool(stored_file and stored_file.opened), "file": stored_file})
     answers = content.get("answers", {}) if isinstance(content.get("answers"), dict) else {}
+    return OpenedEnvelope(
+        bid=bid,
+        envelope=envelope,
+        content=content,
+        answers=[value for value in answers.values() if isinstance(value, dict)],
+        files=files,
+    )
+
+
+def opened_bid_file(request, pk: int, bid_pk: int, **lookup) -> BidFile:
+    """A document of a bid of tender ``pk`` (found by ``lookup``: its label on the web, its id in the API) once
+    opened, for the download. Raises ``SealedAccessRefused`` (the attempt recorded) for no such bid or document, a
+    bid never opened or a document not opened (still sealed, or not matching its receipt at the opening);
+    ``PermissionDenied`` unless the rule ``procurement.read_bid_content`` lets the person read the bid."""
+    what = "bid document"
+    bid = readable_bid(request, pk, bid_pk, what)
+    bid_file = BidFile.objects.filter(bid=bid, **lookup).first()
+    if bid_file is None or bid.status in UNOPENED_STATES or not bid_file.opened:
+        raise sealed_access(request, bid, what)
+    _require(request, "procurement.read_bid_content", bid)
+    return bid_file
+
+
+@login_required
+def envelope_detail(request, pk: int, bid_pk: int, kind: str):
+    try:
+        opened = opened_envelope(request, pk, bid_pk, kind)
+    except SealedAccessRefused as refused:
+        return _sealed_page(request, refused.tender)
+    bid = opened.bid
     response = render_page(
         request,
         "procurement/opening/envelope.html",
         {
             "tender": bid.tender,
             "bid": bid,
-            "envelope": envelope,
-            "content": content,
-            "answers": [value for value in answers.values() if isinstance(value, dict)],
-            "files": files,
+            "envelope": opened.envelope,
+            "content": opened.content,
+            "answers": opened.answers,
+            "files": opened.files,
             "is_technical": kind == EnvelopeKind.TECHNICAL,
         },
     )
@@ -250,14 +316,10 @@ def envelope_detail(request, pk: int, bid_pk: int, kind: str):
 
 @login_required
 def bid_file_download(request, pk: int, bid_pk: int, label: str):
-    what = "bid document"
-    bid = _bid_or_refusal(request, pk, bid_pk, what)
-    if not isinstance(bid, Bid):
-        return bid
-    bid_file = BidFile.objects.filter(bid=bid, label=label).first()
-    if bid_file is None or bid.status in UNOPENED_STATES or not bid_file.opened:
-        return _refuse_sealed(request, bid, what)
-    _require(request, "procurement.read_bid_content", bid)
+    try:
+        bid_file = opened_bid_file(request, pk, bid_pk, label=label)
+    except SealedAccessRefused as refused:
+        return _sealed_page(request, refused.tender)
     try:
         handle = bid_file.opened.open("rb")
     except OSError as error:

@@ -10,11 +10,15 @@ nobody); the bidder sees its own bid's metadata and receipt, never the sealed co
 
 Logging, as the web matrix asserts it: the web records ``bid.sealed_access_refused`` for each attempt on an
 address that serves sealed content (an envelope page, a document download, the opening-record export, the
-admin's page of a sealed bid). The API has no such address — no envelope, download or export — which
-``test_every_api_address_that_can_reach_a_bid_is_in_the_matrix`` keeps true: the API's addresses are the web's
-"pages about a bid" (the bid page, the bid register), which answer without content and are not logged on the
-web either. A sealed-content address added to the API must be added to this matrix and log its refusals with
-``opening_services.sealed_access_refused``, as the web views do.
+admin's page of a sealed bid). The API's such addresses are the opened envelope and its documents
+(``tenders/<id>/bids/<bid>/envelopes/<kind>/``, ``…/documents/<file>/``), which call the web's own functions
+(``procurement.opening_views.opened_envelope`` / ``opened_bid_file``): before the opening every signed-in person
+is refused (403) on every bid id, guessed or not, and each attempt is recorded with the web's ``what``; after
+the technical opening the technical envelope and its documents are read by exactly those the web's page lets
+read them, and the financial envelope is still refused and recorded. The other addresses are the web's "pages
+about a bid" (the bid page, the bid register), which answer without content and are not logged on the web
+either. ``test_every_api_address_that_can_reach_a_bid_is_in_the_matrix`` keeps every address that can reach a
+bid in this matrix.
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ from unittest import mock
 
 import pytest
 from django.core.cache import cache
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
 from api.models import IdempotencyRecord
+from audit.models import AuditEvent
 from procurement import opening_services
 from procurement.models import Bid
 from tests.api.conftest import bearer
@@ -130,7 +136,9 @@ def _guessed_sealed_routes(world) -> dict[str, str]:
     label = world["file"].label
     return {
         "envelope": f"/api/v1/bids/{bid.pk}/envelopes/financial/",
-        "tender's envelope": f"/api/v1/tenders/{tender.pk}/bids/{bid.pk}/envelopes/technical/",
+        "tender's envelopes": f"/api/v1/tenders/{tender.pk}/bids/{bid.pk}/envelopes/",
+        "tender's document by label": f"/api/v1/tenders/{tender.pk}/bids/{bid.pk}/documents/{label}/",
+        "tender's documents": f"/api/v1/tenders/{tender.pk}/bids/{bid.pk}/documents/",
         "tender's bid": f"/api/v1/tenders/{tender.pk}/bids/{bid.pk}/",
         "document download": f"/api/v1/bids/{bid.pk}/documents/{label}/download/",
         "receipt": f"/api/v1/receipts/{receipt.number}/",
@@ -194,13 +202,94 @@ def _read_matrix(world, how: str, *, opened: bool = False) -> int:
     return made
 
 
+def _content_routes(world, bid_id: int) -> dict[str, tuple[str, str]]:
+    """The API's addresses that serve a bid's content, with the ``what`` the web records for a refusal there."""
+    tender, bid_file = world["tender"], world["file"]
+    base = f"/api/v1/tenders/{tender.pk}/bids/{bid_id}"
+    return {
+        "technical envelope": (f"{base}/envelopes/technical/", "technical envelope"),
+        "financial envelope": (f"{base}/envelopes/financial/", "financial envelope"),
+        "document": (f"{base}/documents/{bid_file.pk}/", "bid document"),
+    }
+
+
+def _web_routes(world) -> dict[str, str]:
+    """The web's addresses of the same content (the web matrix's), for the same bid and document."""
+    tender, bid = world["tender"], world["bid"]
+    return {
+        "technical envelope": reverse("procurement:opened_envelope", args=[tender.pk, bid.pk, "technical"]),
+        "financial envelope": reverse("procurement:opened_envelope", args=[tender.pk, bid.pk, "financial"]),
+        "document": reverse("procurement:opened_bid_file", args=[tender.pk, bid.pk, world["file"].label]),
+    }
+
+
+def _last_refusal() -> AuditEvent:
+    return AuditEvent.objects.filter(action="bid.sealed_access_refused").order_by("-sequence").first()
+
+
+def _sealed_content_matrix(world, how: str) -> int:
+    """Every person × the content addresses × every bid id (guessed too), before the opening: nobody reads, and
+    every signed-in attempt is refused (403, the same for a bid that exists and one that does not: nobody counts
+    the bids) and recorded as the web records it. Returns how many attempts were recorded."""
+    tender = world["tender"]
+    existing = set(Bid.objects.filter(tender=tender).values_list("pk", flat=True))
+    logged = 0
+    for who, person in _people(world).items():
+        cache.clear()
+        client = _client(person, how)
+        for bid_id in _guessed_bid_ids(world):
+            for route, (address, what) in _content_routes(world, bid_id).items():
+                before = _refusals()
+                response = client.get(address)
+                label = f"{route} of bid {bid_id}"
+                _check_refusal(response, who, label, {401} if person is None else {403})
+                _assert_no_canary(response, f"{who} ({how})", label)
+                assert "no-store" in response["Cache-Control"], (who, label)
+                if person is None:
+                    assert _refusals() == before, f"{who}'s attempt on {label} was logged"  # as the web: sign-in
+                    continue
+                assert _refusals() == before + 1, f"{who}'s attempt on {label} was not logged"
+                event = _last_refusal()
+                expected = what if bid_id in existing else f"{what} (no such bid)"
+                assert (event.actor_id, event.payload["what"]) == (person.pk, expected), (who, label)
+                assert event.object_id == str(tender.pk), (who, label)
+                logged += 1
+    return logged
+
+
 @pytest.mark.parametrize("how", ["token", "session"])
 def test_nobody_reads_a_sealed_bid_over_the_api(sealed_world, how):
     refusals = _refusals()
     made = _read_matrix(sealed_world, how)
     assert made > 400
-    # No API address serves sealed content, so none was refused as such (the web logs those addresses only).
+    # The addresses about a bid serve no sealed content: none was refused as such (the web logs those only).
     assert _refusals() == refusals
+    # The addresses of the content: refused to all, and every attempt recorded as the web records it.
+    logged = _sealed_content_matrix(sealed_world, how)
+    signed_in = len(sealed_world["people"])
+    assert logged == signed_in * len(_guessed_bid_ids(sealed_world)) * 3
+    assert _refusals() == refusals + logged
+
+
+def test_the_api_records_a_sealed_refusal_exactly_as_the_web_does(sealed_world):
+    """One person, each content address, on the web and over the API: the same event, with the same details."""
+    officer = sealed_world["people"]["officer of the agency"]
+    web = Client()
+    web.force_login(officer)
+    api = _client(officer, "token")
+    api_routes = _content_routes(sealed_world, sealed_world["bid"].pk)
+    for route, web_address in _web_routes(sealed_world).items():
+        assert web.get(web_address).status_code == 403
+        on_the_web = _last_refusal()
+        assert api.get(api_routes[route][0]).status_code == 403
+        over_the_api = _last_refusal()
+        assert over_the_api.pk != on_the_web.pk
+        fields = ("action", "actor_id", "object_type", "object_id")
+        assert [getattr(over_the_api, f) for f in fields] == [getattr(on_the_web, f) for f in fields], route
+        assert {k: over_the_api.payload.get(k) for k in ("what", "bid_id")} == {
+            k: on_the_web.payload.get(k) for k in ("what", "bid_id")
+        }, route
+        assert set(over_the_api.payload) == set(on_the_web.payload), route  # the client's address and agent too
 
 
 def test_writes_on_someone_elses_bid_are_refused_and_change_nothing(sealed_world):
@@ -316,6 +405,63 @@ def test_after_the_opening_the_committee_reads_the_register_and_other_vendors_st
     assert other.get(f"/api/v1/tenders/{tender.pk}/bids/").status_code == 403
 
 
+#: After the technical opening, those the web's envelope page lets read the technical envelope (the rule
+#: ``procurement.read_bid_content``; the administrator of the world is a superuser, who holds every permission).
+TECHNICAL_READERS = {"bidder itself", "officer of the agency", "opening committee member", "auditor", "administrator"}
+#: Those for whom the bid does not exist over the API (as ``/bids/<id>/`` answers them): another vendor, people of
+#: another agency or committee.
+NOT_SEEING_THE_BID = {
+    "another bidder",
+    "a vendor that did not bid",
+    "officer of another agency",
+    "another committee member",
+}
+
+
+def test_after_the_technical_opening_the_content_is_read_by_those_the_web_allows(sealed_world):
+    _open(sealed_world)
+    api_routes = _content_routes(sealed_world, sealed_world["bid"].pk)
+    web_routes = _web_routes(sealed_world)
+    for who, person in _people(sealed_world).items():
+        cache.clear()
+        web = Client()
+        if person is not None:
+            web.force_login(person)
+        for how in ("token", "session"):
+            client = _client(person, how)
+            for route in ("technical envelope", "document"):
+                before = _refusals()
+                response = client.get(api_routes[route][0])
+                if who in TECHNICAL_READERS:
+                    assert response.status_code == 200, (who, how, route, response.content[:300])
+                    body = b"".join(response.streaming_content) if response.streaming else response.content
+                    if route == "document":
+                        assert b"CANARY-DOC-77aa" in body
+                    else:  # the answers and the document's title and name, unsealed at the opening
+                        for canary in ("CANARY-ANSWER-9e0d", "CANARY-TITLE-e4f0", "CANARY-NAME-0c1d"):
+                            assert canary.encode() in body, (who, canary)
+                        assert b"987654.32" not in body  # the prices are in the financial envelope
+                else:
+                    expected = {401} if person is None else {404} if who in NOT_SEEING_THE_BID else {403}
+                    _check_refusal(response, who, route, expected)
+                    _assert_no_canary(response, f"{who} ({how})", route)
+                assert "no-store" in response["Cache-Control"], (who, route)
+                # Refused by the rule after the opening (not sealed): not recorded, as on the web.
+                assert _refusals() == before, (who, route)
+                # The web's answer to the same person: read by the same people.
+                if person is not None and how == "token":
+                    on_the_web = web.get(web_routes[route])
+                    assert (on_the_web.status_code == 200) == (response.status_code == 200), (who, route)
+            # The financial envelope waits for the technical evaluation: refused to all, and recorded.
+            before = _refusals()
+            response = client.get(api_routes["financial envelope"][0])
+            _check_refusal(response, who, "financial envelope", {401} if person is None else {403})
+            _assert_no_canary(response, f"{who} ({how})", "financial envelope")
+            if person is not None:
+                assert _refusals() == before + 1, f"{who}'s attempt on the financial envelope was not logged"
+                assert _last_refusal().payload["what"] == "financial envelope"
+
+
 def test_a_stored_idempotent_answer_keeps_nothing_that_becomes_sealed(sealed_world):
     """An answer stored for an Idempotency-Key is plain JSON kept for a day: it must not keep the draft, which
     the submission seals — else a replay (or a copy of the database) would give the sealed prices back."""
@@ -382,6 +528,8 @@ COVERED = {
     "bids/<int:pk>/transitions/",
     "bids/<int:pk>/transitions/<str:name>/",
     "tenders/<int:pk>/bids/",
+    "tenders/<int:pk>/bids/<int:bid>/envelopes/<str:kind>/",  # the opened envelope: refused and logged before
+    "tenders/<int:pk>/bids/<int:bid>/documents/<int:file_pk>/",  # a document of an opened envelope: the same
     "tenders/<int:pk>/opening-committee/",
     "tenders/<int:pk>/opening-committee/<int:member>/",  # DELETE only, officers of a draft tender
     "tenders/<int:pk>/opening/confirm/",
