@@ -10,8 +10,6 @@ attempt on sealed content refused and recorded as on the web).
 
 from __future__ import annotations
 
-import hashlib
-
 import django_filters
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -54,11 +52,13 @@ from api.pagination import KeysetPagination
 from api.permissions import HasObjectRule
 from api.tender_views import visible_tender
 from api.views import IDEMPOTENCY_PARAMETER, ReadOnlyResource
+from core.uploads import open_hashed
 from procurement import bid_services
 from procurement.bid_forms import ConsortiumMemberForm
 from procurement.bid_views import bid_actions
 from procurement.models import Bid, BidFile
 from procurement.models.bids import BidStatus, EnvelopeKind
+from procurement.opening_services import bid_file_integrity_failure_record
 from procurement.opening_views import SealedAccessRefused, opened_bid_file, opened_envelope
 from procurement.selectors import registered_bids
 from vendors.filters import VendorFilter
@@ -501,23 +501,6 @@ def _as_on_the_web(request, pk: int, bid_pk: int, read):
         raise
 
 
-def _open_hashed(field_file):
-    """The stored file opened once and the SHA-256 of what that handle reads, rewound: the bytes sent are the
-    bytes hashed. ``(None, None)`` when it cannot be opened, ``(handle, None)`` when it cannot be read."""
-    try:
-        handle = field_file.open("rb")
-    except (OSError, ValueError):
-        return None, None
-    digest = hashlib.sha256()
-    try:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-        handle.seek(0)
-    except (OSError, ValueError):
-        return handle, None
-    return handle, digest.hexdigest()
-
-
 TENDER_BID_PARAMETERS = [
     OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The tender's id."),
     OpenApiParameter("bid", OpenApiTypes.INT, OpenApiParameter.PATH, description="The bid's id."),
@@ -572,11 +555,11 @@ class OpenedDocumentView(_NotStored):
     )
     def get(self, request, pk: int, bid: int, file_pk: int):
         bid_file = _as_on_the_web(request, pk, bid, lambda: opened_bid_file(request, pk, bid, id=file_pk))
-        handle, found = _open_hashed(bid_file.opened)
-        if handle is None:
-            raise exceptions.NotFound()
+        handle, found = open_hashed(bid_file.opened)
         if found is None or found != bid_file.opened_sha256:
-            handle.close()
+            if handle is not None:
+                handle.close()
+            bid_file_integrity_failure_record(user=request.user, bid_file=bid_file, found=found)
             raise Conflict(_("This document no longer matches the SHA-256 recorded when it was opened."))
         response = FileResponse(
             handle, as_attachment=True, filename=bid_file.original_name, content_type=bid_file.content_type

@@ -214,6 +214,23 @@ def sealed_access_refused(*, user, obj, what: str, request=None) -> None:
         )
 
 
+def bid_file_integrity_failure_record(*, user, bid_file: BidFile, found: str | None) -> None:
+    """An opened bid document that is missing or no longer matches the SHA-256 computed at its opening was not
+    served: recorded, in its own transaction, for the agency and the auditors."""
+    with transaction.atomic():
+        audit_event_append(
+            action="bid.document_integrity_failed",
+            actor=user,
+            obj=bid_file.bid.tender,
+            payload={
+                "bid_id": bid_file.bid_id,
+                "file": bid_file.label,
+                "expected_sha256": bid_file.opened_sha256,
+                "found_sha256": found or "",
+            },
+        )
+
+
 # The ceremony ------------------------------------------------------------------------------------
 
 

@@ -27,6 +27,7 @@ from accounts.models import PersonalKey
 from core.exceptions import ActionRefused
 from core.i18n import is_arabic
 from core.pagination import keyset_page
+from core.uploads import open_hashed
 from core.views_support import require as _require
 from core.views_support import run_service as _run_service
 from procurement import opening_services, tender_services
@@ -320,14 +321,24 @@ def bid_file_download(request, pk: int, bid_pk: int, label: str):
         bid_file = opened_bid_file(request, pk, bid_pk, label=label)
     except SealedAccessRefused as refused:
         return _sealed_page(request, refused.tender)
-    try:
-        handle = bid_file.opened.open("rb")
-    except OSError as error:
-        raise Http404 from error
+    # The bytes sent are the bytes hashed: a document altered since its opening is not served as the bid's.
+    handle, found = open_hashed(bid_file.opened)
+    if found is None or found != bid_file.opened_sha256:
+        if handle is not None:
+            handle.close()
+        opening_services.bid_file_integrity_failure_record(user=request.user, bid_file=bid_file, found=found)
+        response = render(
+            request,
+            "procurement/opening/document_altered.html",
+            {"tender": bid_file.bid.tender, "found": found, "expected": bid_file.opened_sha256},
+            status=409,
+        )
+        patch_cache_control(response, private=True, no_store=True)
+        return response
     response = FileResponse(
         handle, as_attachment=True, filename=bid_file.original_name, content_type=bid_file.content_type
     )
-    response["X-Content-SHA256"] = bid_file.opened_sha256
+    response["X-Content-SHA256"] = found
     patch_cache_control(response, private=True, no_store=True)
     return response
 

@@ -16,6 +16,7 @@ from django.utils.html import escape
 from rest_framework.test import APIClient
 
 from accounts.roles import Role
+from audit.models import AuditEvent
 from procurement import bid_services, evaluation_services
 from procurement.models import BidEnvelope, BidFile
 from procurement.models.bids import EnvelopeKind
@@ -246,6 +247,25 @@ def test_a_document_altered_after_the_opening_is_not_served(sealed):
     assert "SHA-256" in body["detail"]
     assert b"CANARY" not in response.content
     assert_not_stored(response)
+    event = AuditEvent.objects.filter(action="bid.document_integrity_failed").get()
+    assert event.payload["expected_sha256"] == bid_file.opened_sha256
+    assert event.payload["found_sha256"] not in ("", bid_file.opened_sha256)
+
+
+def test_the_web_download_refuses_an_altered_document_too(client, sealed):
+    tender, members, _share, bids, _admins = sealed
+    open_bids(tender, members)
+    bid_file = BidFile.objects.get(bid=bids[0])
+    client.force_login(members[2])
+    served = client.get(url("opened_bid_file", tender.pk, bids[0].pk, bid_file.label))
+    assert served.status_code == 200
+    assert served["X-Content-SHA256"] == bid_file.opened_sha256
+    assert hashlib.sha256(b"".join(served.streaming_content)).hexdigest() == bid_file.opened_sha256
+    tamper(bid_file.opened)
+    refused = client.get(url("opened_bid_file", tender.pk, bids[0].pk, bid_file.label))
+    assert refused.status_code == 409
+    assert b"CANARY" not in refused.content
+    assert AuditEvent.objects.filter(action="bid.document_integrity_failed", tender_id=tender.pk).count() == 1
 
 
 # Before the opening, and tampered envelopes: as the web refuses and reports them ----------------------------
