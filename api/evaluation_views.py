@@ -50,7 +50,6 @@ from api.idempotency import idempotent
 from api.pagination import KeysetPagination
 from api.tender_views import visible_tender
 from api.views import IDEMPOTENCY_PARAMETER
-from core.exceptions import ActionRefused
 from procurement import evaluation_services as services
 from procurement import opening_services
 from procurement.bid_services import vendor_of
@@ -77,7 +76,6 @@ REFUSALS = {
     409: OpenApiResponse(description="Refused in the present state (wrong state, four eyes, already done)"),
     422: OpenApiResponse(description="Idempotency-Key reused with another body"),
 }
-WRONG_PASSWORD = "This is not your password."  # noqa: S105 (the service's message)
 
 
 # Shared pieces ------------------------------------------------------------------------------------------------
@@ -173,10 +171,8 @@ class OpeningConfirmView(APIView):
             opening = opening_services.opening_confirm(
                 actor=request.user, tender=tender, password=data["password"], recovery_share=data["recovery_share"]
             )
-        except ActionRefused as refusal:
-            if refusal.message == _(WRONG_PASSWORD):
-                raise exceptions.ValidationError({"password": [refusal.message]}) from None
-            raise
+        except opening_services.WrongOpeningPassword as refusal:
+            raise exceptions.ValidationError({"password": [refusal.message]}) from None
         return _private(Response(_opening_answer(opening)))
 
 

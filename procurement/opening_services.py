@@ -242,6 +242,17 @@ def _stage_for(tender: Tender) -> str:
     return OpeningStage.FINANCIAL
 
 
+class WrongOpeningPassword(ActionRefused):
+    """The member's password did not match at the opening: a refusal of its own, so that the web and the API can
+    put it on the password field."""
+
+
+class _WrongOpeningPasswordRecorded(_RecordedRefusal):
+    """... recorded like every refused opening."""
+
+    public = WrongOpeningPassword
+
+
 def _refusal(message: str, *, tender: Tender, actor, reason: str) -> _RecordedRefusal:
     return _RecordedRefusal(
         message, tender=tender, actor=actor, action="tender.opening_refused", payload={"reason": reason}
@@ -413,7 +424,7 @@ def opening_confirm(*, actor, tender: Tender, password: str, recovery_share: str
         raise ActionRefused(_("You have no personal key; set one up on your profile first."))
     # The password is checked before anything else: it is what proves the person is present.
     if not actor.check_password(password or ""):
-        raise _RecordedRefusal(
+        raise _WrongOpeningPasswordRecorded(
             _("This is not your password."),
             tender=tender,
             actor=actor,

@@ -50,7 +50,10 @@ def _now() -> datetime.datetime:
 
 
 class _RecordedRefusal(ActionRefused):
-    """A refusal that must stay in the audit log although the action's transaction is rolled back."""
+    """A refusal that must stay in the audit log although the action's transaction is rolled back; the caller
+    is given a ``public`` refusal (an ``ActionRefused``, or a subclass the views tell apart by type)."""
+
+    public: type[ActionRefused] = ActionRefused
 
     def __init__(self, message: str, *, tender: Tender, actor, action: str, payload: dict):
         super().__init__(message)
@@ -77,7 +80,7 @@ def _atomic_recording_refusals(service):
         except _RecordedRefusal as refusal:
             with transaction.atomic():
                 audit_event_append(**refusal.audit)
-            raise ActionRefused(refusal.message) from None
+            raise refusal.public(refusal.message) from None
 
     return run
 
