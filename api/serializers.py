@@ -82,6 +82,24 @@ class PhaseSerializer(serializers.ModelSerializer):
         ]
 
 
+class PhaseResourceSerializer(PhaseSerializer):
+    """A phase on its own (``/phases/``): the programme it belongs to and its status as the programme's page shows
+    it (from its dates, as of today)."""
+
+    status = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField(help_text=_("Share of the phase's time elapsed, in percent."))
+
+    class Meta(PhaseSerializer.Meta):
+        fields = ["id", "programme", *PhaseSerializer.Meta.fields[1:], "status", "progress"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=Phase.Status.choices))
+    def get_status(self, phase: Phase) -> str:
+        return phase.status(self.context.get("today"))
+
+    def get_progress(self, phase: Phase) -> int:
+        return phase.progress(self.context.get("today"))
+
+
 class ProgrammeSerializer(serializers.ModelSerializer):
     phases = PhaseSerializer(many=True, read_only=True)
 

@@ -7,6 +7,7 @@ import math
 
 from django.contrib.auth import authenticate
 from django.db.models import Exists, OuterRef, Value
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -26,6 +27,7 @@ from api.serializers import (
     ContractSerializer,
     IssuedTokenSerializer,
     NotificationSerializer,
+    PhaseResourceSerializer,
     ProgrammeSerializer,
     TenderSerializer,
     TokenRequestSerializer,
@@ -38,7 +40,7 @@ from audit.services import client_address
 from contracts.filters import ContractFilter, contracts_listed_for
 from contracts.models import Contract
 from notifications.models import Notification
-from procurement.models import Agency, Programme, Tender
+from procurement.models import Agency, Phase, Programme, Tender
 from procurement.tender_filters import TenderFilter, tenders_listed_for
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -147,6 +149,18 @@ class ProgrammeViewSet(ReadOnlyResource):
     serializer_class = ProgrammeSerializer
     queryset = Programme.objects.prefetch_related("phases")
     filterset_fields = ["sponsor_agency"]
+
+
+class PhaseViewSet(ReadOnlyResource):
+    """The programmes' phases, each on its own (public, as on the programme's page); ``programme`` filters them."""
+
+    permission_classes = [permissions.AllowAny]
+    serializer_class = PhaseResourceSerializer
+    queryset = Phase.objects.all()
+    filterset_fields = ["programme"]
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "today": timezone.localdate()}
 
 
 class TenderViewSet(ReadOnlyResource):

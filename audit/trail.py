@@ -274,3 +274,19 @@ def hashes_in_log(contract, hashes: list[str]) -> set[str]:
     ):
         found.update(value for value in wanted if value in canonical)
     return found
+
+
+def check_documents(contract, documents) -> dict[str, dict]:
+    """Each document's SHA-256 recomputed from the file store, compared with the one recorded when it was stored
+    and looked for in the audit log's events of the trail (the trail page's and the API's check)."""
+    logged = hashes_in_log(contract, [document.sha256 for document in documents])
+    checks = {}
+    for document in documents:
+        found = file_sha256(document.file)
+        checks[document.key] = {
+            "found": found,
+            "matches": found is not None and found == document.sha256,
+            "in_log": document.sha256 in logged,
+            "ok": found is not None and found == document.sha256 and document.sha256 in logged,
+        }
+    return checks

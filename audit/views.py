@@ -77,14 +77,14 @@ def contract_bundle(request, pk: int):
 TRAIL_EXPORT_LIMIT = 100_000
 
 
-def _trail(data, contract):
+def trail_events(data, contract):
     from audit.filters import TrailFilter
     from audit.trail import trail_filter
 
     return TrailFilter(data, queryset=AuditEvent.objects.filter(trail_filter(contract)))
 
 
-def _trail_contract(pk: int):
+def trail_contract(pk: int):
     from contracts.models import Contract
 
     return get_object_or_404(Contract.objects.select_related("tender__phase__programme", "vendor", "agency"), pk=pk)
@@ -96,8 +96,8 @@ def contract_trail(request, pk: int):
     audit log's events, each with its actor, time, change, sequence number and hash; filters; whether the
     trail verifies up to the latest signed checkpoint. Opening it is logged."""
     _require_auditor(request)
-    contract = _trail_contract(pk)
-    return _trail_page(request, contract, _trail(request.GET, contract), filters=request.GET.dict())
+    contract = trail_contract(pk)
+    return _trail_page(request, contract, trail_events(request.GET, contract), filters=request.GET.dict())
 
 
 def _trail_page(request, contract, filterset, *, filters: dict, status: int = 200):
@@ -107,7 +107,7 @@ def _trail_page(request, contract, filterset, *, filters: dict, status: int = 20
 
     from audit.bundles import trail_integrity
     from audit.services import audit_event_append
-    from audit.trail import KIND_LABELS, kinds_of, trail_documents
+    from audit.trail import KIND_LABELS, check_documents, kinds_of, trail_documents
 
     page = keyset_page(
         filterset.qs,
@@ -119,7 +119,7 @@ def _trail_page(request, contract, filterset, *, filters: dict, status: int = 20
     )
     documents = trail_documents(contract)
     check = request.GET.get("check") == "documents"
-    checks = _check_documents(contract, documents) if check else {}
+    checks = check_documents(contract, documents) if check else {}
     audit_event_append(
         action="audit.trail_viewed",
         actor=request.user,
@@ -147,24 +147,6 @@ def _trail_page(request, contract, filterset, *, filters: dict, status: int = 20
     )
     patch_cache_control(response, private=True, no_store=True)
     return response
-
-
-def _check_documents(contract, documents) -> dict[str, dict]:
-    """Each document's SHA-256 recomputed from the file store, compared with the one recorded when it was stored
-    and looked for in the audit log's events of the trail."""
-    from audit.trail import file_sha256, hashes_in_log
-
-    logged = hashes_in_log(contract, [document.sha256 for document in documents])
-    checks = {}
-    for document in documents:
-        found = file_sha256(document.file)
-        checks[document.key] = {
-            "found": found,
-            "matches": found is not None and found == document.sha256,
-            "in_log": document.sha256 in logged,
-            "ok": found is not None and found == document.sha256 and document.sha256 in logged,
-        }
-    return checks
 
 
 def _refuse_altered(request, contract, document, *, found: str | None, payload: dict):
@@ -248,7 +230,7 @@ def contract_trail_export(request, pk: int, fmt: str):
         raise Http404
     contract = get_object_or_404(Contract.objects.select_related("tender__phase"), pk=pk)
     rows = (
-        _trail(request.GET, contract)
+        trail_events(request.GET, contract)
         .qs.order_by("sequence")
         .values(
             "sequence",
@@ -359,9 +341,9 @@ def trail_report_request(request, pk: int):
     _require_auditor(request)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    contract = _trail_contract(pk)
+    contract = trail_contract(pk)
     filters = {key: value for key, value in request.POST.dict().items() if key in FILTER_KEYS}
-    filterset = _trail(filters, contract)
+    filterset = trail_events(filters, contract)
     if not filterset.is_valid():
         messages.error(request, _("The report was not prepared: correct the filters below."))
         return _trail_page(request, contract, filterset, filters=filters, status=400)

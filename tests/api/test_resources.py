@@ -55,6 +55,24 @@ def test_anyone_reads_agencies_and_programmes_with_their_phases(api_client, worl
     assert ids(filtered) == {programme.pk}
 
 
+def test_anyone_reads_phases_on_their_own_filtered_by_programme(api_client, world, programme):
+    from procurement.models import Phase
+
+    phase = world["phase"]
+    everyone = ids(api_client.get("/api/v1/phases/"))
+    assert everyone == set(Phase.objects.values_list("pk", flat=True)) and len(everyone) == 2
+    assert ids(api_client.get("/api/v1/phases/", {"programme": programme.pk})) == {phase.pk}
+    body = api_client.get(f"/api/v1/phases/{phase.pk}/").json()
+    assert body["programme"] == programme.pk and body["order"] == phase.order and body["name_en"] == phase.name_en
+    assert body["status"] == phase.status() and body["progress"] == phase.progress()
+    assert body["budget"] == str(phase.budget) and body["start_date"] == phase.start_date.isoformat()
+    first = api_client.get("/api/v1/phases/", {"page_size": 1}).json()
+    assert "count" not in first and len(first["results"]) == 1 and first["next"]
+    assert len(api_client.get(first["next"]).json()["results"]) == 1
+    assert_problem(api_client.get("/api/v1/phases/999999/"), 404)
+    assert_problem(api_client.get("/api/v1/phases/", {"programme": "nonsense"}), 400, code="invalid")
+
+
 @pytest.mark.parametrize(
     ("who", "listed", "internal"),
     [
@@ -168,7 +186,13 @@ def _queries(client, url) -> int:
     return len(captured)
 
 
-LISTS = ["/api/v1/tenders/", "/api/v1/agencies/", "/api/v1/programmes/", "/api/v1/notifications/"]
+LISTS = [
+    "/api/v1/tenders/",
+    "/api/v1/agencies/",
+    "/api/v1/programmes/",
+    "/api/v1/phases/",
+    "/api/v1/notifications/",
+]
 
 
 @pytest.mark.parametrize(
