@@ -34,6 +34,7 @@ def ids(queryset, field="pk") -> list[int]:
 dictionaries = {
     "agencies": ids(procurement.Agency.objects),
     "programmes": ids(procurement.Programme.objects),
+    "phases": ids(procurement.Phase.objects),
     "vendors": ids(Vendor.objects),
     "notifications": ids(Notification.objects),
     "events": ids(AuditEvent.objects, "sequence"),
@@ -56,13 +57,22 @@ dictionaries = {
 bindings = [
     (r"^/api/v1/agencies/", {"id": "agencies"}),
     (r"^/api/v1/programmes/", {"id": "programmes"}),
+    (r"^/api/v1/phases/", {"id": "phases"}),
+    (r"^/api/v1/audit/trails/", {"id": "contracts"}),
     (r"^/api/v1/vendors/", {"id": "vendors"}),
     (r"^/api/v1/notifications/", {"id": "notifications"}),
     (r"^/api/v1/audit/events/", {"sequence": "events"}),
     (r"^/api/v1/bids/", {"id": "bids", "file_pk": "bid_files"}),
     (
         r"^/api/v1/tenders/",
-        {"id": "tenders", "bid": "bids", "complaint": "complaints", "member": "members", "number": "numbers"},
+        {
+            "id": "tenders",
+            "bid": "bids",
+            "file_pk": "bid_files",
+            "complaint": "complaints",
+            "member": "members",
+            "number": "numbers",
+        },
     ),
     (
         r"^/api/v1/contracts/",
