@@ -186,9 +186,9 @@ class BidDocumentUploadSerializer(StrictInputMixin, serializers.Serializer):
 
 class BidDocumentSerializer(serializers.ModelSerializer):
     """A document of the draft. Its title is the vendor's until the draft is submitted; from then on it is
-    sealed ("Sealed document"), as on the web."""
+    sealed ("Sealed document"), as on the web; null in a replayed answer (``Idempotent-Replayed``)."""
 
-    title = serializers.CharField(read_only=True)
+    title = serializers.CharField(read_only=True, allow_null=True)
 
     class Meta:
         model = BidFile
@@ -286,7 +286,7 @@ class BidDetailSerializer(BidSerializer):
             ],
         }
 
-    @extend_schema_field(BidDocumentSerializer(many=True))
+    @extend_schema_field(BidDocumentSerializer(many=True, allow_null=True))  # null in a replayed answer
     def get_documents(self, bid: Bid) -> list:
         files = bid.files.filter(in_draft=True).order_by("id")
         return BidDocumentSerializer(files, many=True).data

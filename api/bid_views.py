@@ -11,7 +11,6 @@ attempt on sealed content refused and recorded as on the web).
 from __future__ import annotations
 
 import django_filters
-from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -24,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, generics, parsers, permissions, status
+from rest_framework import exceptions, generics, permissions, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -46,9 +45,10 @@ from api.bid_serializers import (
     VendorSerializer,
     WithdrawSerializer,
 )
-from api.exceptions import Conflict, PayloadTooLarge
+from api.exceptions import Conflict
 from api.idempotency import idempotent
 from api.pagination import KeysetPagination
+from api.parsers import CappedMultiPartParser
 from api.permissions import HasObjectRule
 from api.tender_views import visible_tender
 from api.views import IDEMPOTENCY_PARAMETER, ReadOnlyResource
@@ -187,7 +187,9 @@ def _draft_input(bid: Bid, data: dict) -> dict:
 
 def _detail(request, bid: Bid, status_code: int = status.HTTP_200_OK) -> Response:
     bid.refresh_from_db()
-    return Response(BidDetailSerializer(bid, context={"request": request}).data, status=status_code)
+    response = Response(BidDetailSerializer(bid, context={"request": request}).data, status=status_code)
+    patch_cache_control(response, private=True, no_store=True)  # the draft: what will be sealed
+    return response
 
 
 @extend_schema_view(
@@ -251,34 +253,21 @@ class BidDetailView(APIView):
         return _detail(request, bid)
 
 
-class LimitedMultiPartParser(parsers.MultiPartParser):
-    """A document upload larger than the largest accepted file (and a margin for the form) is refused (413)
-    before it is read."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        request = (parser_context or {}).get("request")
-        try:
-            declared = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
-        except ValueError:
-            declared = 0
-        if declared > settings.UPLOAD_MAX_BYTES + 64 * 1024:
-            raise PayloadTooLarge()
-        return super().parse(stream, media_type, parser_context)
-
-
 class BidDocumentView(APIView):
     """Attach a document to the draft (multipart: ``title`` and ``document``). It is checked as on the web
     (size, kind sniffed from the content) and sealed to the tender's key as it is stored."""
 
     permission_classes = [permissions.IsAuthenticated]
-    parser_classes = [LimitedMultiPartParser]
+    parser_classes = [CappedMultiPartParser]
     serializer_class = BidDocumentSerializer
 
     @extend_schema(
         summary="Attach a document",
         request={"multipart/form-data": BidDocumentUploadSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
         responses={201: BidDocumentSerializer, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM, 413: PROBLEM},
     )
+    @idempotent(withheld_fields=("title",))  # the title is sealed with the bid: a stored answer never keeps it
     def post(self, request, pk: int):
         bid = _own_bid(request, pk)
         data = {key: request.data.get(key) for key in request.data}
@@ -290,7 +279,9 @@ class BidDocumentView(APIView):
             uploaded_file=serializer.validated_data["document"],
             title=serializer.validated_data["title"],
         )
-        return Response(BidDocumentSerializer(bid_file).data, status=status.HTTP_201_CREATED)
+        response = Response(BidDocumentSerializer(bid_file).data, status=status.HTTP_201_CREATED)
+        patch_cache_control(response, private=True, no_store=True)
+        return response
 
 
 class BidDocumentRemoveView(APIView):
@@ -403,7 +394,9 @@ class BidTransitionView(APIView):
         bid.refresh_from_db()
         context = {"request": request}
         body = {"bid": bid, "receipt": receipt}
-        return Response(BidTransitionResultSerializer(body, context=context).data)
+        response = Response(BidTransitionResultSerializer(body, context=context).data)
+        patch_cache_control(response, private=True, no_store=True)
+        return response
 
 
 # The tender's bid register ------------------------------------------------------------------------------------
@@ -551,7 +544,7 @@ class OpenedDocumentView(_NotStored):
 
     @extend_schema(
         summary="Download a document of an opened bid",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+        responses={(200, "*/*"): OpenApiTypes.BINARY, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
     )
     def get(self, request, pk: int, bid: int, file_pk: int):
         bid_file = _as_on_the_web(request, pk, bid, lambda: opened_bid_file(request, pk, bid, id=file_pk))

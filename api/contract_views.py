@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Prefetch
 from django.http import FileResponse
 from django.utils.cache import patch_cache_control
@@ -24,7 +23,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from django_fsm import can_proceed
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, generics, parsers, permissions, renderers, serializers, status
+from rest_framework import exceptions, generics, permissions, renderers, serializers, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -54,11 +53,12 @@ from api.contract_serializers import (
     ReasonSerializer,
     SignerKeySerializer,
 )
-from api.exceptions import Conflict, PayloadTooLarge
+from api.exceptions import Conflict
 from api.idempotency import idempotent
 from api.pagination import KeysetPagination
-from api.parsers import LimitedJSONParser
+from api.parsers import CappedMultiPartParser, LimitedJSONParser
 from api.views import IDEMPOTENCY_PARAMETER
+from audit.services import audit_event_append
 from contracts import amendments as amendment_services
 from contracts import monitoring
 from contracts import services as contract_services
@@ -722,20 +722,11 @@ class AmendmentTransitionView(AmendmentTransitionMixin, TransitionPerformBase):
 # Monitoring ---------------------------------------------------------------------------------------------------
 
 
-class EvidenceMultiPartParser(parsers.MultiPartParser):
-    """A report with its evidence documents: a body larger than the most files a report takes, each of the
-    largest size accepted (and a margin for the fields), is refused (413) before it is read. Each file is then
-    checked by the service as on the web (size, kind sniffed from its content)."""
+class EvidenceMultiPartParser(CappedMultiPartParser):
+    """A report with its evidence documents: at most the most files a report takes (each then checked by the
+    service as on the web: size, kind sniffed from its content)."""
 
-    def parse(self, stream, media_type=None, parser_context=None):
-        request = (parser_context or {}).get("request")
-        try:
-            declared = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
-        except ValueError:
-            declared = 0
-        if declared > monitoring.MAX_EVIDENCE_FILES * settings.UPLOAD_MAX_BYTES + 64 * 1024:
-            raise PayloadTooLarge()
-        return super().parse(stream, media_type, parser_context)
+    max_files = monitoring.MAX_EVIDENCE_FILES
 
 
 def _reports_with_evidence():
@@ -819,7 +810,7 @@ class ProgressEvidenceFileView(generics.GenericAPIView):
     pagination_class = None
     serializer_class = ProgressEvidenceSerializer
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY})
     def get(self, request, pk: int, report_pk: int, evidence_pk: int):
         report = visible_report(request, pk, report_pk)
         evidence = ProgressEvidence.objects.filter(report=report, pk=evidence_pk).first()
@@ -829,6 +820,19 @@ class ProgressEvidenceFileView(generics.GenericAPIView):
         if found != evidence.sha256:
             if handle is not None:
                 handle.close()
+            # Recorded for the agency and the auditors, as an altered document of the trail is.
+            audit_event_append(
+                action="audit.document_integrity_failed",
+                actor=request.user,
+                obj=report.milestone.contract,
+                payload={
+                    "document": "progress_evidence",
+                    "evidence_id": evidence.pk,
+                    "file": evidence.file.name,
+                    "expected_sha256": evidence.sha256,
+                    "found_sha256": found or "",
+                },
+            )
             raise Conflict(_("This document no longer matches the SHA-256 recorded when it was stored."))
         response = FileResponse(
             handle, as_attachment=True, filename=evidence.original_name, content_type=evidence.content_type

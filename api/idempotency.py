@@ -22,6 +22,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from rest_framework import status
@@ -180,7 +181,10 @@ def _replay(request, record: IdempotencyRecord, fingerprint: str) -> Response:
             title=_("A request with this Idempotency-Key is still being processed."),
             detail=_("Try again in a moment."),
         )
-    return Response(record.response_body, status=record.response_status, headers={REPLAYED_HEADER: "true"})
+    replay = Response(record.response_body, status=record.response_status, headers={REPLAYED_HEADER: "true"})
+    # One caller's stored answer: never kept by a browser or a proxy (the first answer may have said so too).
+    patch_cache_control(replay, private=True, no_store=True)
+    return replay
 
 
 def idempotent(method=None, *, withheld_fields: tuple[str, ...] = ()):

@@ -42,3 +42,20 @@ class LimitedJSONParser(parsers.JSONParser):
 def _refuse_constant(name: str):
     """NaN and Infinity are not JSON."""
     raise ValueError(f"{name} is not valid JSON")
+
+
+class CappedMultiPartParser(parsers.MultiPartParser):
+    """A multipart upload larger than ``max_files`` files of the largest accepted size (and a margin for the
+    form's fields) is refused (413) before it is read, so before any permission check can be reached with it."""
+
+    max_files = 1
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        request = (parser_context or {}).get("request")
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
+        except ValueError:
+            declared = 0
+        if declared > self.max_files * settings.UPLOAD_MAX_BYTES + 64 * 1024:
+            raise PayloadTooLarge()
+        return super().parse(stream, media_type, parser_context)

@@ -21,16 +21,16 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, permissions, serializers, status
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import PersonalKey
 from api.idempotency import idempotent
 from api.pagination import KeysetPagination
-from api.parsers import LimitedJSONParser
+from api.parsers import CappedMultiPartParser, LimitedJSONParser
 from api.permissions import HasObjectRule
 from api.tender_serializers import (
+    MAX_ADDENDUM_DOCUMENTS,
     AddendumCreateSerializer,
     AddendumSerializer,
     AddendumTransitionSerializer,
@@ -191,7 +191,7 @@ class TenderDocumentList(TenderChildList):
     serializer_class = TenderDocumentSerializer
     queryset = TenderDocument.objects.none()
     filterset_fields = {"superseded_by": ["isnull"]}
-    parser_classes = [LimitedJSONParser, MultiPartParser]
+    parser_classes = [LimitedJSONParser, CappedMultiPartParser]
 
     def rows(self, tender: Tender, *, internals: bool):
         documents = tender.documents.select_related("addendum")
@@ -281,14 +281,18 @@ class ClarificationAnswerView(APIView):
     @idempotent
     def post(self, request, pk: int, number: int):
         tender = visible_tender(request, pk)
+        require(request, "procurement.answer_clarification", tender)  # before the lookup: unanswered ones are hidden
         clarification = get_object_or_404(Clarification, tender=tender, number=number)
-        require(request, "procurement.answer_clarification", tender)
         serializer = AnswerInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         clarification = services.clarification_answer(
             actor=request.user, clarification=clarification, answer=serializer.validated_data["answer"]
         )
         return Response(ClarificationSerializer(clarification).data)
+
+
+class AddendumMultiPartParser(CappedMultiPartParser):
+    max_files = MAX_ADDENDUM_DOCUMENTS
 
 
 @extend_schema(parameters=[TENDER_ID])
@@ -301,7 +305,7 @@ class TenderAddendumList(TenderChildList):
     pagination_class = NumberKeysetPagination
     filterset_fields = ["status"]
 
-    parser_classes = [LimitedJSONParser, MultiPartParser]
+    parser_classes = [LimitedJSONParser, AddendumMultiPartParser]
 
     def rows(self, tender: Tender, *, internals: bool):
         addenda = tender.addenda.all()
@@ -339,9 +343,13 @@ ADDENDUM_TRANSITION = OpenApiParameter(
 
 
 def visible_addendum(request, pk: int, number: int) -> Addendum:
-    """The addendum of a tender the caller may see (404 otherwise, as for the tender)."""
+    """The addendum of a tender the caller may see: an issued one, or any for those who see the tender's internals
+    (404 otherwise, as the addenda list hides the others)."""
     tender = visible_tender(request, pk)
-    addendum = get_object_or_404(Addendum, tender=tender, number=number)
+    addenda = Addendum.objects.filter(tender=tender)
+    if not request.user.has_perm("procurement.view_tender_internals", tender):
+        addenda = addenda.filter(status=AddendumStatus.ISSUED)
+    addendum = get_object_or_404(addenda, number=number)
     addendum.tender = tender
     return addendum
 

@@ -200,12 +200,16 @@ def contract_document(request, pk: int, key: str):
         if handle is not None:
             handle.close()
         return _refuse_altered(request, contract, document, found=found, payload={"document": key})
-    audit_event_append(
-        action="audit.document_downloaded",
-        actor=request.user,
-        obj=contract,
-        payload={"document": key, "sha256": found},
-    )
+    try:
+        audit_event_append(
+            action="audit.document_downloaded",
+            actor=request.user,
+            obj=contract,
+            payload={"document": key, "sha256": found},
+        )
+    except BaseException:
+        handle.close()
+        raise
     response = FileResponse(handle, as_attachment=True, filename=document.name)
     response["X-Content-SHA256"] = found
     response["X-Content-Type-Options"] = "nosniff"
@@ -400,12 +404,16 @@ def trail_report_download(request, pk: int):
             file=report.pdf,
         )
         return _refuse_altered(request, report.contract, document, found=found, payload={"report_id": report.pk})
-    audit_event_append(
-        action="audit.trail_report_downloaded",
-        actor=request.user,
-        obj=report.contract,
-        payload={"report_id": report.pk, "sha256": report.sha256},
-    )
+    try:
+        audit_event_append(
+            action="audit.trail_report_downloaded",
+            actor=request.user,
+            obj=report.contract,
+            payload={"report_id": report.pk, "sha256": report.sha256},
+        )
+    except BaseException:
+        handle.close()
+        raise
     response = FileResponse(handle, as_attachment=True, filename=filename, content_type="application/pdf")
     response["X-Content-SHA256"] = found
     patch_cache_control(response, private=True, no_store=True)

@@ -102,6 +102,9 @@ def test_an_altered_evidence_file_is_not_served(api_client, active):
     with open(stored.file.path, "wb") as handle:
         handle.write(b"%PDF-1.7 another certificate")
     assert_problem(vendor.get(sent.json()["evidence"][0]["download_url"]), 409)
+    event = AuditEvent.objects.get(action="audit.document_integrity_failed")
+    assert event.contract_id == contract.pk and event.payload["expected_sha256"] == stored.sha256
+    assert event.payload["found_sha256"] == hashlib.sha256(b"%PDF-1.7 another certificate").hexdigest()
 
 
 def test_files_are_checked_as_on_the_web(api_client, active, settings):

@@ -191,7 +191,8 @@ def test_only_the_tenders_officers_prepare_an_addendum(api_client, request, who,
     assert not Addendum.objects.exists() and record_events().count() == events
 
 
-@pytest.mark.parametrize("who", ["vendor_user", "other_officer", "auditor", "second_officer"])
+# Vendors and other agencies' officers do not see a pending addendum at all (404: tests/api/test_review_mends.py).
+@pytest.mark.parametrize("who", ["auditor", "second_officer"])
 def test_outsiders_cannot_approve_a_pending_addendum(api_client, request, who, officer, published):
     number = pending(api_client, officer, published)["number"]
     user = request.getfixturevalue(who)
